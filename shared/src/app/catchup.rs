@@ -1,0 +1,67 @@
+//! `GET /events/catch-up`: a page of the organization's log after an id or since a time.
+
+use super::ApiError;
+use crate::domain::catchup::{must_reset, next_cursor, resume_point};
+use crate::domain::event::{Event, EventId};
+use crate::domain::ids::OrganizationId;
+use crate::ports::{EventLog, ReadFrom};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CatchUp {
+    pub success: bool,
+    pub data: Vec<Event>,
+    pub next: EventId,
+    /// Present (and true) only when the client's position is gone and it must reload.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reset: bool,
+}
+
+/// Where catch-up starts, parsed from `after=` or `since=` (exactly one, or neither for
+/// the start of the log).
+pub fn parse_from(after: Option<&str>, since: Option<&str>) -> Result<ReadFrom, ApiError> {
+    match (after, since) {
+        (Some(_), Some(_)) => Err(ApiError::bad_request(
+            "give either after or since, not both",
+        )),
+        (Some(a), None) => a
+            .parse::<EventId>()
+            .map(ReadFrom::After)
+            .map_err(|e| ApiError::bad_request(format!("after: {e}"))),
+        (None, Some(s)) => DateTime::parse_from_rfc3339(s)
+            .map(|t| ReadFrom::Since(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                ApiError::bad_request("since: must be an RFC 3339 time, e.g. 2026-11-26T07:15:02Z")
+            }),
+        (None, None) => Ok(ReadFrom::After(EventId::ZERO)),
+    }
+}
+
+pub async fn catch_up(
+    log: &dyn EventLog,
+    org: &OrganizationId,
+    from: ReadFrom,
+    limit: usize,
+) -> Result<CatchUp, ApiError> {
+    let (from, reset, start) = match from {
+        ReadFrom::After(after) => {
+            let bounds = log.bounds(org).await?;
+            let start = resume_point(after, bounds);
+            (ReadFrom::After(start), must_reset(after, bounds), start)
+        }
+        since @ ReadFrom::Since(_) => (since, false, EventId::ZERO),
+    };
+    let page = log.read(org, from, limit).await?;
+    let start = match from {
+        ReadFrom::After(_) => start,
+        // A time with nothing after it: resume from the head.
+        ReadFrom::Since(_) => page.bounds.head,
+    };
+    Ok(CatchUp {
+        success: true,
+        next: next_cursor(&page.events, start),
+        data: page.events,
+        reset,
+    })
+}

@@ -1,0 +1,28 @@
+//! The handlers' logic, independent of what carries the request (the local gateway or a
+//! Lambda): each function takes the ports and typed input, and answers typed output or
+//! an `ApiError`.
+
+pub mod admin;
+pub mod authn;
+pub mod catchup;
+pub mod error;
+pub mod webhook;
+pub mod worker;
+
+pub use error::ApiError;
+
+use crate::ports::*;
+use std::sync::Arc;
+
+/// Every port a handler may need, behind trait objects so that the same handler runs
+/// on either backend.
+#[derive(Clone)]
+pub struct Ports {
+    pub log: Arc<dyn EventLog>,
+    pub directory: Arc<dyn Directory>,
+    pub tickets: Arc<dyn TicketStore>,
+    pub messages: Arc<dyn MessageStore>,
+    pub queue: Arc<dyn Queue>,
+    pub registry: Arc<dyn ConnectionRegistry>,
+    pub pusher: Arc<dyn Pusher>,
+}

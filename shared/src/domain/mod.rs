@@ -1,0 +1,10 @@
+//! The pure domain: types and rules, no I/O, no clock or randomness it is not handed.
+
+pub mod auth;
+pub mod catchup;
+pub mod event;
+pub mod ids;
+pub mod inbound;
+pub mod sse;
+pub mod whatsapp;
+pub mod work;

@@ -1,0 +1,61 @@
+//! Server-Sent Events framing. Frames are rendered once per event and shared by every
+//! subscriber.
+
+use super::event::{Event, EventType};
+
+/// The reconnection delay hinted to browsers, in milliseconds.
+pub const RETRY_MS: u64 = 3000;
+
+/// The SSE `event:` name of a frame: the envelope's type, except `reset` for the
+/// stream-reset control event (as the contract names it).
+pub fn event_name(kind: EventType) -> &'static str {
+    match kind {
+        EventType::StreamReset => "reset",
+        other => other.as_str(),
+    }
+}
+
+/// `id:`, `event:` and `data:` lines, then the blank line that ends the frame. The
+/// envelope is compact JSON, so it is always one `data:` line.
+pub fn frame(event: &Event, json: &str) -> String {
+    format!(
+        "id: {}\nevent: {}\ndata: {}\n\n",
+        event.id,
+        event_name(event.kind),
+        json
+    )
+}
+
+/// The first bytes of every stream: the reconnection hint.
+pub fn retry_hint() -> String {
+    format!("retry: {RETRY_MS}\n\n")
+}
+
+/// A comment that keeps proxies from closing an idle stream.
+pub const HEARTBEAT: &str = ": heartbeat\n\n";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::event::{ENVELOPE_VERSION, EventId};
+    use crate::domain::ids::OrganizationId;
+
+    #[test]
+    fn frames_carry_id_event_and_one_data_line() {
+        let e = Event {
+            id: EventId(7),
+            kind: EventType::MessageReceived,
+            organization_id: OrganizationId::new("o").unwrap(),
+            timestamp: chrono::Utc::now(),
+            version: ENVELOPE_VERSION.into(),
+            payload: serde_json::json!({"text": "line1\nline2"}),
+        };
+        let json = e.to_json();
+        let f = frame(&e, &json);
+        assert!(f.starts_with("id: 7\nevent: message.received\ndata: {"));
+        assert!(f.ends_with("}\n\n"));
+        assert_eq!(f.matches('\n').count(), 4, "{f}");
+        let reset = Event::stream_reset(e.organization_id.clone(), EventId(9), chrono::Utc::now());
+        assert!(frame(&reset, &reset.to_json()).contains("event: reset\n"));
+    }
+}

@@ -1,0 +1,189 @@
+//! The embedded store: one SQLite file (WAL) holding every table of the embedded
+//! backend, the durable queue included, so a local gateway survives a restart.
+//!
+//! Blocking SQLite calls run on Tokio's blocking pool; the connection locks are std
+//! mutexes taken only inside those closures, never across an await.
+
+use crate::ports::StoreError;
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS organizations (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS whatsapp_numbers (
+    phone_number_id TEXT PRIMARY KEY,
+    org             TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    org        TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    membership TEXT NOT NULL,
+    PRIMARY KEY (org, user_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS players (
+    org       TEXT NOT NULL,
+    player_id TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    whatsapp  TEXT,
+    PRIMARY KEY (org, player_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS players_by_whatsapp ON players (org, whatsapp) WHERE whatsapp IS NOT NULL;
+CREATE TABLE IF NOT EXISTS log_bounds (
+    org             TEXT PRIMARY KEY,
+    head            INTEGER NOT NULL,
+    trimmed_through INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+    org       TEXT NOT NULL,
+    id        INTEGER NOT NULL,
+    type      TEXT NOT NULL,
+    ts_ms     INTEGER NOT NULL,
+    payload   TEXT NOT NULL,
+    dedup_key TEXT,
+    PRIMARY KEY (org, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_dedup ON events (org, dedup_key) WHERE dedup_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_by_time ON events (org, ts_ms);
+CREATE TABLE IF NOT EXISTS tickets (
+    digest     BLOB PRIMARY KEY,
+    grant_json TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbound_messages (
+    org        TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (org, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id    TEXT NOT NULL UNIQUE,
+    body          BLOB NOT NULL,
+    visible_ms    INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt       TEXT
+);
+CREATE INDEX IF NOT EXISTS queue_by_visibility ON queue (visible_ms, seq);
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id    TEXT NOT NULL UNIQUE,
+    body          BLOB NOT NULL,
+    receive_count INTEGER NOT NULL,
+    dead_ms       INTEGER NOT NULL
+);
+"#;
+
+/// The SQLite database file and its connections: one writer, a few readers.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<DbInner>,
+}
+
+struct DbInner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// At most this many idle reader connections are kept.
+const MAX_IDLE_READERS: usize = 8;
+
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk before it is acknowledged (the webhook's 200 depends
+    // on it).
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Db {
+    /// Opens (creating if needed) `pitchside.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Db, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("pitchside.db");
+        let writer = Connection::open(&path)
+            .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+        configure(&writer).map_err(unavailable)?;
+        writer.execute_batch(SCHEMA).map_err(unavailable)?;
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` in one immediate transaction on the writer connection.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(unavailable)?;
+            Ok(out)
+        })
+        .await
+        .map_err(unavailable)?
+    }
+
+    /// Runs `f` on a reader connection, inside one read transaction so that it sees a
+    /// single snapshot.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open(&inner.path).map_err(unavailable)?;
+                    configure(&c).map_err(unavailable)?;
+                    c
+                }
+            };
+            let out = {
+                let tx = conn.transaction().map_err(unavailable)?;
+                let out = f(&tx);
+                tx.finish().map_err(unavailable)?;
+                out
+            };
+            let mut idle = inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}

@@ -1,0 +1,442 @@
+//! The embedded adapters of the store ports over SQLite: event log, directory, tickets
+//! and messages. Every statement names the organization in its key.
+
+use super::db::{Db, unavailable};
+use crate::domain::auth::Membership;
+use crate::domain::event::{ENVELOPE_VERSION, Event, EventId, EventType, NewEvent};
+use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
+use crate::ports::*;
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+/// The embedded store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    db: Db,
+}
+
+impl SqliteStore {
+    pub fn new(db: Db) -> Self {
+        Self { db }
+    }
+}
+
+fn ms_to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn event_from_row(org: &OrganizationId, row: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    let id: i64 = row.get(0)?;
+    let kind: String = row.get(1)?;
+    let ts_ms: i64 = row.get(2)?;
+    let payload: String = row.get(3)?;
+    let bad = |e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    };
+    Ok(Event {
+        id: EventId(id as u64),
+        kind: kind.parse::<EventType>().map_err(|e| bad(e.to_string()))?,
+        organization_id: org.clone(),
+        timestamp: ms_to_time(ts_ms),
+        version: ENVELOPE_VERSION.to_string(),
+        payload: serde_json::from_str(&payload).map_err(|e| bad(e.to_string()))?,
+    })
+}
+
+fn read_bounds(tx: &Transaction<'_>, org: &OrganizationId) -> Result<LogBounds, StoreError> {
+    tx.query_row(
+        "SELECT head, trimmed_through FROM log_bounds WHERE org = ?1",
+        params![org.as_str()],
+        |r| {
+            Ok(LogBounds {
+                head: EventId(r.get::<_, i64>(0)? as u64),
+                trimmed_through: EventId(r.get::<_, i64>(1)? as u64),
+            })
+        },
+    )
+    .optional()
+    .map(Option::unwrap_or_default)
+    .map_err(unavailable)
+}
+
+const EVENT_COLUMNS: &str = "id, type, ts_ms, payload";
+
+#[async_trait]
+impl EventLog for SqliteStore {
+    async fn append(&self, org: &OrganizationId, new: NewEvent) -> StoreResult<Appended> {
+        let org = org.clone();
+        self.db
+            .write(move |tx| {
+                if let Some(key) = &new.dedup_key {
+                    let existing = tx
+                        .query_row(
+                            &format!(
+                                "SELECT {EVENT_COLUMNS} FROM events WHERE org = ?1 AND dedup_key = ?2"
+                            ),
+                            params![org.as_str(), key],
+                            |r| event_from_row(&org, r),
+                        )
+                        .optional()
+                        .map_err(unavailable)?;
+                    if let Some(event) = existing {
+                        return Ok(Appended { event, created: false });
+                    }
+                }
+                let id = read_bounds(tx, &org)?.head.next();
+                let payload = serde_json::to_string(&new.payload).map_err(unavailable)?;
+                tx.execute(
+                    "INSERT INTO events (org, id, type, ts_ms, payload, dedup_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![
+                        org.as_str(),
+                        id.0 as i64,
+                        new.kind.as_str(),
+                        new.timestamp.timestamp_millis(),
+                        payload,
+                        new.dedup_key
+                    ],
+                )
+                .map_err(unavailable)?;
+                tx.execute(
+                    "INSERT INTO log_bounds (org, head) VALUES (?1, ?2)
+                     ON CONFLICT (org) DO UPDATE SET head = excluded.head",
+                    params![org.as_str(), id.0 as i64],
+                )
+                .map_err(unavailable)?;
+                Ok(Appended { event: new.into_event(id, org), created: true })
+            })
+            .await
+    }
+
+    async fn read(
+        &self,
+        org: &OrganizationId,
+        from: ReadFrom,
+        limit: usize,
+    ) -> StoreResult<LogPage> {
+        let org = org.clone();
+        let limit = limit as i64;
+        self.db
+            .read(move |tx| {
+                let bounds = read_bounds(tx, &org)?;
+                let (sql, key) = match from {
+                    ReadFrom::After(id) => (
+                        format!("SELECT {EVENT_COLUMNS} FROM events WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3"),
+                        id.0 as i64,
+                    ),
+                    ReadFrom::Since(t) => (
+                        format!(
+                            "SELECT {EVENT_COLUMNS} FROM events WHERE org = ?1 AND id >= \
+                             (SELECT COALESCE(MIN(id), 9223372036854775807) FROM events WHERE org = ?1 AND ts_ms >= ?2) \
+                             ORDER BY id LIMIT ?3"
+                        ),
+                        t.timestamp_millis(),
+                    ),
+                };
+                let mut stmt = tx.prepare_cached(&sql).map_err(unavailable)?;
+                let events = stmt
+                    .query_map(params![org.as_str(), key, limit], |r| event_from_row(&org, r))
+                    .map_err(unavailable)?
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(unavailable)?;
+                Ok(LogPage { events, bounds })
+            })
+            .await
+    }
+
+    async fn bounds(&self, org: &OrganizationId) -> StoreResult<LogBounds> {
+        let org = org.clone();
+        self.db.read(move |tx| read_bounds(tx, &org)).await
+    }
+}
+
+#[async_trait]
+impl Directory for SqliteStore {
+    async fn put_organization(&self, org: &Organization) -> StoreResult<()> {
+        let org = org.clone();
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO organizations (id, name) VALUES (?1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+                    params![org.id.as_str(), org.name],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn organization(&self, org: &OrganizationId) -> StoreResult<Option<Organization>> {
+        let org = org.clone();
+        self.db
+            .read(move |tx| {
+                tx.query_row(
+                    "SELECT name FROM organizations WHERE id = ?1",
+                    params![org.as_str()],
+                    |r| r.get::<_, String>(0),
+                )
+                .optional()
+                .map(|name| name.map(|name| Organization { id: org, name }))
+                .map_err(unavailable)
+            })
+            .await
+    }
+
+    async fn put_whatsapp_number(
+        &self,
+        org: &OrganizationId,
+        number: &PhoneNumberId,
+    ) -> StoreResult<()> {
+        let (org, number) = (org.clone(), number.clone());
+        self.db
+            .write(move |tx| {
+                let owner: Option<String> = tx
+                    .query_row(
+                        "SELECT org FROM whatsapp_numbers WHERE phone_number_id = ?1",
+                        params![number.as_str()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                match owner {
+                    Some(o) if o == org.as_str() => Ok(()),
+                    Some(_) => Err(StoreError::Conflict(format!(
+                        "WhatsApp number {number} belongs to another organization"
+                    ))),
+                    None => {
+                        tx.execute(
+                            "INSERT INTO whatsapp_numbers (phone_number_id, org) VALUES (?1, ?2)",
+                            params![number.as_str(), org.as_str()],
+                        )
+                        .map_err(unavailable)?;
+                        Ok(())
+                    }
+                }
+            })
+            .await
+    }
+
+    async fn resolve_whatsapp_number(
+        &self,
+        number: &PhoneNumberId,
+    ) -> StoreResult<Option<OrganizationId>> {
+        let number = number.clone();
+        self.db
+            .read(move |tx| {
+                let org: Option<String> = tx
+                    .query_row(
+                        "SELECT org FROM whatsapp_numbers WHERE phone_number_id = ?1",
+                        params![number.as_str()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                org.map(OrganizationId::new)
+                    .transpose()
+                    .map_err(unavailable)
+            })
+            .await
+    }
+
+    async fn put_member(
+        &self,
+        org: &OrganizationId,
+        user: &UserId,
+        membership: &Membership,
+    ) -> StoreResult<()> {
+        let (org, user) = (org.clone(), user.clone());
+        let json = serde_json::to_string(membership).map_err(unavailable)?;
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO members (org, user_id, membership) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (org, user_id) DO UPDATE SET membership = excluded.membership",
+                    params![org.as_str(), user.as_str(), json],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn membership(
+        &self,
+        org: &OrganizationId,
+        user: &UserId,
+    ) -> StoreResult<Option<Membership>> {
+        let (org, user) = (org.clone(), user.clone());
+        self.db
+            .read(move |tx| {
+                let json: Option<String> = tx
+                    .query_row(
+                        "SELECT membership FROM members WHERE org = ?1 AND user_id = ?2",
+                        params![org.as_str(), user.as_str()],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                json.map(|j| serde_json::from_str(&j))
+                    .transpose()
+                    .map_err(unavailable)
+            })
+            .await
+    }
+
+    async fn put_player(&self, org: &OrganizationId, player: &Player) -> StoreResult<()> {
+        let (org, player) = (org.clone(), player.clone());
+        self.db
+            .write(move |tx| {
+                if let Some(wa) = &player.whatsapp {
+                    let holder: Option<String> = tx
+                        .query_row(
+                            "SELECT player_id FROM players WHERE org = ?1 AND whatsapp = ?2",
+                            params![org.as_str(), wa],
+                            |r| r.get(0),
+                        )
+                        .optional()
+                        .map_err(unavailable)?;
+                    if let Some(other) = holder.filter(|h| h != player.id.as_str()) {
+                        return Err(StoreError::Conflict(format!(
+                            "WhatsApp id {wa} already belongs to player {other}"
+                        )));
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO players (org, player_id, name, whatsapp) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (org, player_id) DO UPDATE SET name = excluded.name, whatsapp = excluded.whatsapp",
+                    params![org.as_str(), player.id.as_str(), player.name, player.whatsapp],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn player_by_whatsapp(
+        &self,
+        org: &OrganizationId,
+        wa_id: &str,
+    ) -> StoreResult<Option<Player>> {
+        let (org, wa_id) = (org.clone(), wa_id.to_string());
+        self.db
+            .read(move |tx| {
+                let row: Option<(String, String)> = tx
+                    .query_row(
+                        "SELECT player_id, name FROM players WHERE org = ?1 AND whatsapp = ?2",
+                        params![org.as_str(), wa_id],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                row.map(|(id, name)| {
+                    Ok(Player {
+                        id: PlayerId::new(id).map_err(unavailable)?,
+                        name,
+                        whatsapp: Some(wa_id.clone()),
+                    })
+                })
+                .transpose()
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl TicketStore for SqliteStore {
+    async fn put_ticket(
+        &self,
+        digest: &[u8; 32],
+        grant: &TicketGrant,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let digest = *digest;
+        let grant = serde_json::to_string(grant).map_err(unavailable)?;
+        self.db
+            .write(move |tx| {
+                // Expired tickets are swept as new ones are issued.
+                tx.execute(
+                    "DELETE FROM tickets WHERE expires_ms < ?1",
+                    params![Utc::now().timestamp_millis()],
+                )
+                .map_err(unavailable)?;
+                tx.execute(
+                    "INSERT INTO tickets (digest, grant_json, expires_ms) VALUES (?1, ?2, ?3)",
+                    params![&digest[..], grant, expires_at.timestamp_millis()],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn redeem_ticket(
+        &self,
+        digest: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TicketGrant>> {
+        let digest = *digest;
+        self.db
+            .write(move |tx| {
+                let row: Option<(String, i64)> = tx
+                    .query_row(
+                        "DELETE FROM tickets WHERE digest = ?1 RETURNING grant_json, expires_ms",
+                        params![&digest[..]],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                match row {
+                    Some((grant, expires)) if expires >= now.timestamp_millis() => {
+                        serde_json::from_str(&grant).map(Some).map_err(unavailable)
+                    }
+                    _ => Ok(None),
+                }
+            })
+            .await
+    }
+}
+
+#[async_trait]
+impl MessageStore for SqliteStore {
+    async fn record_inbound(&self, org: &OrganizationId, msg: &InboundRecord) -> StoreResult<bool> {
+        let org = org.clone();
+        let id = msg.message_id.clone();
+        let json = serde_json::to_string(msg).map_err(unavailable)?;
+        self.db
+            .write(move |tx| {
+                let n = tx
+                    .execute(
+                        "INSERT INTO inbound_messages (org, message_id, record) VALUES (?1, ?2, ?3)
+                         ON CONFLICT DO NOTHING",
+                        params![org.as_str(), id, json],
+                    )
+                    .map_err(unavailable)?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn inbound(
+        &self,
+        org: &OrganizationId,
+        message_id: &str,
+    ) -> StoreResult<Option<InboundRecord>> {
+        let (org, id) = (org.clone(), message_id.to_string());
+        self.db
+            .read(move |tx| {
+                let json: Option<String> = tx
+                    .query_row(
+                        "SELECT record FROM inbound_messages WHERE org = ?1 AND message_id = ?2",
+                        params![org.as_str(), id],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(unavailable)?;
+                json.map(|j| serde_json::from_str(&j))
+                    .transpose()
+                    .map_err(unavailable)
+            })
+            .await
+    }
+}

@@ -1,0 +1,8 @@
+//! Pitchside's library: the pure domain, the ports the handlers need, their adapters,
+//! and the handlers' logic shared by the local gateway and the Lambdas.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod embedded;
+pub mod ports;

@@ -1,0 +1,244 @@
+//! The ports: what the handlers need from the outside world, as traits. Each has an
+//! embedded adapter (SQLite and in-process push) and, on AWS, one over the SDK; both are
+//! held to the same test suite (`crate::port_tests`).
+
+use crate::domain::auth::{Membership, Role};
+use crate::domain::event::{Event, EventId, NewEvent};
+use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// A failure of a store, queue or pusher. Handlers turn `Unavailable` into a 5xx (so
+/// the caller retries) and `Conflict` into a 409.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage is unavailable: {0}")]
+    Unavailable(String),
+    #[error("{0}")]
+    Conflict(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The result of an append: the event as stored, and whether this call wrote it (false
+/// when the dedup key had been seen, and the first event is returned instead).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Appended {
+    pub event: Event,
+    pub created: bool,
+}
+
+/// Where a read of the log starts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ReadFrom {
+    After(EventId),
+    Since(DateTime<Utc>),
+}
+
+/// What the log holds for one organization: the last id written, and the last id
+/// removed by retention (everything after it and up to `head` is still held).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogBounds {
+    pub head: EventId,
+    pub trimmed_through: EventId,
+}
+
+/// A page of the log, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogPage {
+    pub events: Vec<Event>,
+    pub bounds: LogBounds,
+}
+
+/// The organization-scoped, append-only event log: the single source of SSE, catch-up
+/// and replays.
+#[async_trait]
+pub trait EventLog: Send + Sync {
+    /// Appends with the next id of the organization. Idempotent on `dedup_key`.
+    async fn append(&self, org: &OrganizationId, event: NewEvent) -> StoreResult<Appended>;
+    /// Up to `limit` events from `from`, oldest first.
+    async fn read(
+        &self,
+        org: &OrganizationId,
+        from: ReadFrom,
+        limit: usize,
+    ) -> StoreResult<LogPage>;
+    async fn bounds(&self, org: &OrganizationId) -> StoreResult<LogBounds>;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organization {
+    pub id: OrganizationId,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Player {
+    pub id: PlayerId,
+    pub name: String,
+    /// The `wa_id` WhatsApp sends for this player.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp: Option<String>,
+}
+
+/// The directory of tenants: organizations, their members, players and WhatsApp numbers.
+#[async_trait]
+pub trait Directory: Send + Sync {
+    async fn put_organization(&self, org: &Organization) -> StoreResult<()>;
+    async fn organization(&self, org: &OrganizationId) -> StoreResult<Option<Organization>>;
+    /// Maps a business number to an organization. A number already mapped to another
+    /// organization is a `Conflict`: webhooks must never change tenant silently.
+    async fn put_whatsapp_number(
+        &self,
+        org: &OrganizationId,
+        number: &PhoneNumberId,
+    ) -> StoreResult<()>;
+    async fn resolve_whatsapp_number(
+        &self,
+        number: &PhoneNumberId,
+    ) -> StoreResult<Option<OrganizationId>>;
+    async fn put_member(
+        &self,
+        org: &OrganizationId,
+        user: &UserId,
+        membership: &Membership,
+    ) -> StoreResult<()>;
+    async fn membership(
+        &self,
+        org: &OrganizationId,
+        user: &UserId,
+    ) -> StoreResult<Option<Membership>>;
+    /// A `wa_id` already held by another player of the organization is a `Conflict`.
+    async fn put_player(&self, org: &OrganizationId, player: &Player) -> StoreResult<()>;
+    async fn player_by_whatsapp(
+        &self,
+        org: &OrganizationId,
+        wa_id: &str,
+    ) -> StoreResult<Option<Player>>;
+}
+
+/// Who a ticket was issued to, and the roles their token carried (a ticket never grants
+/// more than the token it was exchanged for).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketGrant {
+    pub org: OrganizationId,
+    pub user: UserId,
+    pub roles: Vec<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// Short-lived, single-use tickets for SSE and WebSocket. Only a digest of the ticket is
+/// stored, so the store never holds a usable credential.
+#[async_trait]
+pub trait TicketStore: Send + Sync {
+    async fn put_ticket(
+        &self,
+        digest: &[u8; 32],
+        grant: &TicketGrant,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Consumes the ticket: a second redeem of the same ticket finds nothing.
+    async fn redeem_ticket(
+        &self,
+        digest: &[u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<TicketGrant>>;
+}
+
+/// A message received inbound on WhatsApp, as persisted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundRecord {
+    pub message_id: String,
+    pub from: String,
+    pub player_id: Option<PlayerId>,
+    pub kind: String,
+    pub text: Option<String>,
+    pub received_at: DateTime<Utc>,
+}
+
+/// Messages exchanged with players.
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// Records an inbound message once; false when its id was already recorded.
+    async fn record_inbound(&self, org: &OrganizationId, msg: &InboundRecord) -> StoreResult<bool>;
+    async fn inbound(
+        &self,
+        org: &OrganizationId,
+        message_id: &str,
+    ) -> StoreResult<Option<InboundRecord>>;
+}
+
+/// A message taken from the queue; it stays invisible to other consumers until its
+/// visibility timeout, and is gone only once deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    pub receipt: String,
+    pub body: Vec<u8>,
+    /// How many times it has been received, this time included.
+    pub receive_count: u32,
+}
+
+/// A message that exhausted its receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub body: Vec<u8>,
+    pub receive_count: u32,
+}
+
+/// A durable queue with SQS's semantics: at-least-once, visibility timeout, receive
+/// count, and a dead-letter queue after a bounded number of receives.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Returns once the message is durable.
+    async fn send(&self, body: &[u8]) -> StoreResult<String>;
+    /// Long-polls up to `wait` for up to `max` messages.
+    async fn receive(
+        &self,
+        max: usize,
+        visibility: Duration,
+        wait: Duration,
+    ) -> StoreResult<Vec<Received>>;
+    async fn delete(&self, receipt: &str) -> StoreResult<()>;
+    /// Oldest first.
+    async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>>;
+}
+
+/// A WebSocket connection's identity in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ConnectionId(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    pub id: ConnectionId,
+    pub org: OrganizationId,
+    pub user: UserId,
+}
+
+/// The room every connection of an organization is in.
+pub const ORG_ROOM: &str = "org";
+
+/// Open WebSocket connections, per organization and room.
+#[async_trait]
+pub trait ConnectionRegistry: Send + Sync {
+    /// Registers the connection in its organization's `org` room.
+    async fn register(&self, conn: &ConnectionInfo) -> StoreResult<()>;
+    async fn remove(&self, org: &OrganizationId, id: &ConnectionId) -> StoreResult<()>;
+    async fn join(&self, org: &OrganizationId, id: &ConnectionId, room: &str) -> StoreResult<()>;
+    async fn leave(&self, org: &OrganizationId, id: &ConnectionId, room: &str) -> StoreResult<()>;
+    /// The connections in a room of one organization.
+    async fn members(&self, org: &OrganizationId, room: &str) -> StoreResult<Vec<ConnectionId>>;
+}
+
+/// Delivers appended events to the organization's live subscribers. Delivery is
+/// best-effort by design: a subscriber that misses a push catches up from the log.
+#[async_trait]
+pub trait Pusher: Send + Sync {
+    async fn publish(&self, event: &Event) -> StoreResult<()>;
+}
