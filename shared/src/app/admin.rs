@@ -69,11 +69,13 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
-pub fn parse_id<T, E: std::fmt::Display>(
-    raw: &str,
-    f: impl FnOnce(&str) -> Result<T, E>,
-) -> Result<T, ApiError> {
-    f(raw).map_err(|e| ApiError::bad_request(e.to_string()))
+/// Parses an identifier from a path, answering a 400 that names it.
+pub fn parse_id<T>(raw: &str) -> Result<T, ApiError>
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Display,
+{
+    raw.parse().map_err(|e: T::Err| ApiError::bad_request(e.to_string()))
 }
 
 async fn existing(dir: &dyn Directory, org: &OrganizationId) -> Result<(), ApiError> {

@@ -8,3 +8,4 @@ pub mod inbound;
 pub mod sse;
 pub mod whatsapp;
 pub mod work;
+pub mod ws;

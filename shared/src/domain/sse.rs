@@ -59,3 +59,62 @@ mod tests {
         assert!(frame(&reset, &reset.to_json()).contains("event: reset\n"));
     }
 }
+
+/// The `types=` and `matchId=` filters of a stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub types: Option<Vec<EventType>>,
+    pub match_id: Option<String>,
+}
+
+impl Filter {
+    /// Parses `types=a,b` (unknown names are an error, so a typo does not silently
+    /// filter everything out) and `matchId=`.
+    pub fn parse(
+        types: Option<&str>,
+        match_id: Option<&str>,
+    ) -> Result<Filter, super::event::UnknownEventType> {
+        let types = types
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| {
+                t.split(',')
+                    .map(|s| s.trim().parse::<EventType>())
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?;
+        Ok(Filter {
+            types,
+            match_id: match_id.filter(|m| !m.is_empty()).map(str::to_string),
+        })
+    }
+
+    pub fn matches(&self, kind: EventType, match_id: Option<&str>) -> bool {
+        if kind == EventType::StreamReset {
+            return true;
+        }
+        let type_ok = self.types.as_ref().is_none_or(|ts| ts.contains(&kind));
+        let match_ok = self
+            .match_id
+            .as_deref()
+            .is_none_or(|want| match_id == Some(want));
+        type_ok && match_ok
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+
+    #[test]
+    fn filters_by_type_and_match() {
+        let f = Filter::parse(Some("match.score.updated, message.received"), Some("m_7")).unwrap();
+        assert!(f.matches(EventType::MatchScoreUpdated, Some("m_7")));
+        assert!(!f.matches(EventType::MatchScoreUpdated, Some("m_8")));
+        assert!(!f.matches(EventType::MessageReceived, None));
+        assert!(!f.matches(EventType::ChatMessageSent, Some("m_7")));
+        assert!(f.matches(EventType::StreamReset, None));
+        let all = Filter::parse(None, Some("")).unwrap();
+        assert!(all.matches(EventType::ChatMessageSent, None));
+        assert!(Filter::parse(Some("score"), None).is_err());
+    }
+}

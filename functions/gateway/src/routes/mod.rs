@@ -1,0 +1,94 @@
+//! The local gateway's routes: what API Gateway (HTTP and WebSocket) and the Function
+//! URL do on AWS, over the same handlers.
+
+mod admin;
+mod auth;
+mod events;
+mod sse;
+mod webhook;
+mod ws;
+
+use crate::state::AppState;
+use axum::Json;
+use axum::Router;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use pitchside::app::ApiError;
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/whatsapp/webhook", get(webhook::verify).post(webhook::receive))
+        .route("/auth/ticket", post(auth::ticket))
+        .route("/events/catch-up", get(events::catch_up))
+        .route("/sse/events", get(sse::events))
+        .route("/ws", get(ws::upgrade))
+        .route("/admin/organizations/{org}", put(admin::organization))
+        .route(
+            "/admin/organizations/{org}/whatsapp/{number}",
+            put(admin::whatsapp_number),
+        )
+        .route("/admin/organizations/{org}/members/{user}", put(admin::member))
+        .route("/admin/organizations/{org}/players/{player}", put(admin::player))
+        .fallback(|| async { HttpError(ApiError::not_found("route")) })
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                    let request_id = req
+                        .headers()
+                        .get(REQUEST_ID)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    // The path only: query strings may carry tickets.
+                    tracing::info_span!(
+                        "request",
+                        request_id,
+                        method = %req.method(),
+                        path = req.uri().path(),
+                        org = tracing::field::Empty,
+                    )
+                }))
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
+        .with_state(state)
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Puts the organization on the request's log lines.
+pub fn record_org(org: &pitchside::domain::ids::OrganizationId) {
+    tracing::Span::current().record("org", org.as_str());
+}
+
+/// An `ApiError` as the contract's JSON error response.
+pub struct HttpError(pub ApiError);
+
+impl From<ApiError> for HttpError {
+    fn from(e: ApiError) -> Self {
+        HttpError(e)
+    }
+}
+
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        if status.is_server_error() {
+            tracing::warn!(code = self.0.code, "{}", self.0.message);
+        }
+        (status, Json(self.0.body())).into_response()
+    }
+}
+
+/// `{"success": true, "data": …}`.
+pub fn ok<T: serde::Serialize>(data: T) -> Json<serde_json::Value> {
+    Json(serde_json::json!({"success": true, "data": data}))
+}

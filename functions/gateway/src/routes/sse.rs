@@ -1,0 +1,176 @@
+//! `GET /sse/events`: replay from the log after the client's id, then live from the hub,
+//! with no gap and no double at the seam.
+
+use super::HttpError;
+use super::auth::principal;
+use crate::state::AppState;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use pitchside::app::ApiError;
+use pitchside::domain::catchup::{must_reset, resume_point};
+use pitchside::domain::event::{Event, EventId};
+use pitchside::domain::ids::OrganizationId;
+use pitchside::domain::sse::{self, Filter};
+use pitchside::embedded::Frame;
+use pitchside::ports::ReadFrom;
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Interval, MissedTickBehavior};
+
+/// Heartbeat comments keep idle streams open through proxies (the contract: at least
+/// every 15 s).
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Events read from the log per replay step.
+const REPLAY_PAGE: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    last_event_id: Option<String>,
+    types: Option<String>,
+    match_id: Option<String>,
+    ticket: Option<String>,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, HttpError> {
+    let who = principal(&state, &headers, q.ticket.as_deref()).await?;
+    let filter = Filter::parse(q.types.as_deref(), q.match_id.as_deref())
+        .map_err(|e| ApiError::bad_request(format!("types: {e}")))?;
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(q.last_event_id.as_deref())
+        .map(|id| {
+            id.parse::<EventId>()
+                .map_err(|e| ApiError::bad_request(format!("Last-Event-ID: {e}")))
+        })
+        .transpose()?;
+
+    // Subscribe before reading the log, so that nothing appended in between is missed.
+    let rx = state.hub.subscribe(&who.org);
+    let bounds = state.ports.log.bounds(&who.org).await.map_err(ApiError::from)?;
+    let mut pending = VecDeque::from([Bytes::from(sse::retry_hint())]);
+    let cursor = match resume {
+        // A new follower starts at the head: it loaded its state just before.
+        None => bounds.head,
+        Some(after) => {
+            if must_reset(after, bounds) {
+                let reset = Event::stream_reset(who.org.clone(), bounds.head, chrono::Utc::now());
+                pending.push_back(Bytes::from(sse::frame(&reset, &reset.to_json())));
+            }
+            resume_point(after, bounds)
+        }
+    };
+    tracing::info!(after = %cursor, "sse stream opened");
+
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let stream = Stream {
+        state,
+        org: who.org,
+        rx,
+        cursor,
+        replaying: resume.is_some(),
+        pending,
+        filter,
+        heartbeat,
+    };
+    let body = Body::from_stream(futures_util::stream::unfold(stream, Stream::next));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(resp)
+}
+
+struct Stream {
+    state: AppState,
+    org: OrganizationId,
+    rx: broadcast::Receiver<Arc<Frame>>,
+    /// The last id this stream has accounted for (sent, or filtered out).
+    cursor: EventId,
+    replaying: bool,
+    pending: VecDeque<Bytes>,
+    filter: Filter,
+    heartbeat: Interval,
+}
+
+impl Stream {
+    async fn next(mut self) -> Option<(Result<Bytes, std::io::Error>, Stream)> {
+        loop {
+            if let Some(b) = self.pending.pop_front() {
+                return Some((Ok(b), self));
+            }
+            if self.replaying {
+                if !self.replay_page().await {
+                    return None;
+                }
+                continue;
+            }
+            tokio::select! {
+                r = self.rx.recv() => match r {
+                    Ok(frame) if frame.id <= self.cursor => {}
+                    Ok(frame) if frame.id > self.cursor.next() => {
+                        // Ids in between were appended but not (yet) seen live: read them
+                        // from the log, which holds this frame too.
+                        self.replaying = true;
+                    }
+                    Ok(frame) => {
+                        self.cursor = frame.id;
+                        if self.filter.matches(frame.kind, frame.match_id.as_deref()) {
+                            return Some((Ok(frame.sse.clone()), self));
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        // Too slow: cut off; the client resumes from its last id.
+                        tracing::info!(org = %self.org, missed, "sse subscriber fell behind; closing");
+                        return None;
+                    }
+                    Err(RecvError::Closed) => return None,
+                },
+                _ = self.heartbeat.tick() => {
+                    return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
+                }
+            }
+        }
+    }
+
+    /// Queues the next page of the log; false when the log cannot be read (the stream
+    /// then ends, and the client resumes).
+    async fn replay_page(&mut self) -> bool {
+        let page = match self
+            .state
+            .ports
+            .log
+            .read(&self.org, ReadFrom::After(self.cursor), REPLAY_PAGE)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(org = %self.org, error = %e, "sse replay failed; closing");
+                return false;
+            }
+        };
+        if page.events.len() < REPLAY_PAGE {
+            self.replaying = false;
+        }
+        for e in &page.events {
+            self.cursor = e.id;
+            if self.filter.matches(e.kind, e.match_id()) {
+                self.pending.push_back(Bytes::from(sse::frame(e, &e.to_json())));
+            }
+        }
+        true
+    }
+}

@@ -1,0 +1,44 @@
+//! `GET` and `POST /whatsapp/webhook`.
+
+use super::HttpError;
+use crate::state::AppState;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use pitchside::app::webhook::{MAX_BODY_BYTES, accept, verify_handshake};
+use pitchside::app::ApiError;
+use std::collections::HashMap;
+
+pub async fn verify(
+    State(state): State<AppState>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Result<String, HttpError> {
+    Ok(verify_handshake(
+        q.get("hub.mode").map(String::as_str),
+        q.get("hub.verify_token").map(String::as_str),
+        q.get("hub.challenge").map(String::as_str),
+        state.settings.whatsapp_verify_token.expose(),
+    )?)
+}
+
+pub async fn receive(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<axum::Json<serde_json::Value>, HttpError> {
+    let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
+        ApiError::new(413, "too_large", format!("the body is larger than {MAX_BODY_BYTES} bytes"))
+    })?;
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    let id = accept(
+        state.ports.queue.as_ref(),
+        state.settings.whatsapp_app_secret.expose().as_bytes(),
+        signature,
+        &body,
+    )
+    .await?;
+    tracing::info!(queue_message_id = %id, bytes = body.len(), "webhook queued");
+    Ok(axum::Json(serde_json::json!({"success": true})))
+}
