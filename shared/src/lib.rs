@@ -6,3 +6,6 @@ pub mod config;
 pub mod domain;
 pub mod embedded;
 pub mod ports;
+
+#[cfg(feature = "port-suite")]
+pub mod port_suite;

@@ -1,1 +1,333 @@
+//! Helpers for the black-box tests: they start the real `pitchside` binary and talk to
+//! it only as clients do (HTTP, SSE, WebSocket). Signatures and tokens are made here
+//! with the crypto crates directly, not with Pitchside's own code, so that a bug there
+//! cannot hide itself.
 
+use anyhow::{Context, Result, bail};
+use futures_util::{SinkExt, StreamExt};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const JWT_SECRET: &str = "black-box-test-jwt-secret-0123456789abcdef";
+pub const APP_SECRET: &str = "black-box-test-whatsapp-app-secret";
+pub const VERIFY_TOKEN: &str = "black-box-verify-token";
+pub const ADMIN_KEY: &str = "black-box-admin-key-0123456789";
+
+/// The longest any single expected thing may take before a test fails. A guard against
+/// hanging, never a synchronization.
+pub const PATIENCE: Duration = Duration::from_secs(10);
+
+/// The `pitchside` binary built by the test command, found next to this test's own
+/// executable (target/<profile>/deps/..), whatever the target directory.
+pub fn binary() -> PathBuf {
+    if let Some(p) = std::env::var_os("PITCHSIDE_BIN") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("tests run from target/<profile>/deps");
+    let bin = profile_dir.join("pitchside");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p pitchside`, which `make test` does)",
+        bin.display()
+    );
+    bin
+}
+
+/// A running gateway process.
+pub struct Gateway {
+    child: Child,
+    pub base: String,
+    pub addr: String,
+}
+
+impl Gateway {
+    /// Starts `pitchside serve` on a free port with the test settings and `data_dir`.
+    pub async fn start(data_dir: &Path) -> Result<Gateway> {
+        Gateway::start_with(data_dir, &[]).await
+    }
+
+    pub async fn start_with(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Gateway> {
+        let mut cmd = Command::new(binary());
+        cmd.arg("serve")
+            .env_clear()
+            .env("PITCHSIDE_ADDR", "127.0.0.1:0")
+            .env("PITCHSIDE_DATA_DIR", data_dir)
+            .env("PITCHSIDE_JWT_SECRET", JWT_SECRET)
+            .env("PITCHSIDE_WHATSAPP_APP_SECRET", APP_SECRET)
+            .env("PITCHSIDE_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
+            .env("PITCHSIDE_ADMIN_API_KEY", ADMIN_KEY)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        for (k, v) in extra_env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().context("spawning pitchside")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = tokio::time::timeout(PATIENCE, async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(url) = line.strip_prefix("pitchside listening on http://") {
+                    return Ok::<_, anyhow::Error>(url.trim().to_string());
+                }
+            }
+            bail!("pitchside exited before listening")
+        })
+        .await
+        .context("pitchside did not start in time")??;
+        // Keep draining stdout so the child never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Ok(Gateway {
+            child,
+            base: format!("http://{addr}"),
+            addr,
+        })
+    }
+
+    /// Kills the process at once (SIGKILL): what survives must have been durable.
+    pub async fn kill(mut self) -> Result<()> {
+        self.child.kill().await?;
+        Ok(())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn admin_put(&self, path: &str, body: Value) -> Result<reqwest::Response> {
+        Ok(reqwest::Client::new()
+            .put(self.url(path))
+            .header("x-api-key", ADMIN_KEY)
+            .json(&body)
+            .send()
+            .await?)
+    }
+
+    /// Seeds an organization with a WhatsApp number, an admin member and a player.
+    pub async fn seed_org(&self, org: &str, phone_number_id: &str, player_wa: &str) -> Result<()> {
+        let calls = [
+            (format!("/admin/organizations/{org}"), json!({"name": format!("Club {org}")})),
+            (format!("/admin/organizations/{org}/whatsapp/{phone_number_id}"), json!({})),
+            (
+                format!("/admin/organizations/{org}/members/admin-{org}"),
+                json!({"roles": ["admin", "viewer"], "active": true}),
+            ),
+            (
+                format!("/admin/organizations/{org}/players/p-{org}"),
+                json!({"name": format!("Player of {org}"), "whatsapp": player_wa}),
+            ),
+        ];
+        for (path, body) in calls {
+            let resp = self.admin_put(&path, body).await?;
+            if !resp.status().is_success() {
+                bail!("PUT {path}: {} {}", resp.status(), resp.text().await?);
+            }
+        }
+        Ok(())
+    }
+
+    /// POSTs a webhook body with the given signature header (None: no header).
+    pub async fn post_webhook(&self, body: &[u8], signature: Option<String>) -> Result<reqwest::Response> {
+        let mut req = reqwest::Client::new()
+            .post(self.url("/whatsapp/webhook"))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(sig) = signature {
+            req = req.header("x-hub-signature-256", sig);
+        }
+        Ok(req.send().await?)
+    }
+
+    /// Sends a correctly signed text message and asserts it was accepted.
+    pub async fn send_text(&self, phone_number_id: &str, from: &str, wamid: &str, text: &str) -> Result<()> {
+        let body = text_message(phone_number_id, from, wamid, text);
+        let resp = self.post_webhook(&body, Some(sign(APP_SECRET, &body))).await?;
+        if resp.status() != 200 {
+            bail!("webhook answered {}: {}", resp.status(), resp.text().await?);
+        }
+        Ok(())
+    }
+
+    pub async fn catch_up(&self, token: &str, query: &str) -> Result<Value> {
+        let resp = reqwest::Client::new()
+            .get(self.url(&format!("/events/catch-up?{query}")))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if resp.status() != 200 {
+            bail!("catch-up answered {}: {}", resp.status(), resp.text().await?);
+        }
+        Ok(resp.json().await?)
+    }
+}
+
+/// `sha256=<hex>` of the body, as Meta signs it.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A WhatsApp Cloud API notification carrying one text message.
+pub fn text_message(phone_number_id: &str, from: &str, wamid: &str, text: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "waba-1", "changes": [{"field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": {"display_phone_number": "15550001111", "phone_number_id": phone_number_id},
+            "contacts": [{"profile": {"name": "Test Sender"}, "wa_id": from}],
+            "messages": [{"from": from, "id": wamid, "timestamp": "1764140000", "type": "text", "text": {"body": text}}]
+        }}]}]
+    }))
+    .unwrap()
+}
+
+/// An HS256 access token as the club platform would issue it.
+pub fn token(secret: &str, org: &str, sub: &str, roles: &[&str]) -> String {
+    let claims = json!({
+        "sub": sub, "org": org, "roles": roles, "name": sub,
+        "exp": chrono_like_now() + 3600,
+    });
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn chrono_like_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// One SSE frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SseFrame {
+    pub id: Option<String>,
+    pub event: Option<String>,
+    pub data: String,
+}
+
+impl SseFrame {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.data).expect("SSE data is JSON")
+    }
+}
+
+/// A minimal SSE client over a streaming HTTP response.
+pub struct SseClient {
+    stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buf: String,
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    /// Comment lines seen (heartbeats), and `retry:` values.
+    pub retry: Option<String>,
+}
+
+impl SseClient {
+    pub async fn connect(url: &str, token: Option<&str>, last_event_id: Option<&str>) -> Result<SseClient> {
+        let mut req = reqwest::Client::new().get(url).header("accept", "text/event-stream");
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(id) = last_event_id {
+            req = req.header("last-event-id", id);
+        }
+        let resp = req.send().await?;
+        Ok(SseClient {
+            status: resp.status().as_u16(),
+            headers: resp.headers().clone(),
+            stream: Box::pin(resp.bytes_stream()),
+            buf: String::new(),
+            retry: None,
+        })
+    }
+
+    /// The next event frame (comments and the retry hint are consumed on the way).
+    pub async fn next_frame(&mut self) -> Result<SseFrame> {
+        tokio::time::timeout(PATIENCE, self.read_frame())
+            .await
+            .context("no SSE event in time")?
+    }
+
+    async fn read_frame(&mut self) -> Result<SseFrame> {
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let block: String = self.buf.drain(..end + 2).collect();
+                let mut frame = SseFrame::default();
+                let mut has_data = false;
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("id: ") {
+                        frame.id = Some(v.to_string());
+                    } else if let Some(v) = line.strip_prefix("event: ") {
+                        frame.event = Some(v.to_string());
+                    } else if let Some(v) = line.strip_prefix("data: ") {
+                        frame.data.push_str(v);
+                        has_data = true;
+                    } else if let Some(v) = line.strip_prefix("retry: ") {
+                        self.retry = Some(v.to_string());
+                    }
+                }
+                if has_data {
+                    return Ok(frame);
+                }
+            }
+            match self.stream.next().await {
+                Some(chunk) => self.buf.push_str(std::str::from_utf8(&chunk?)?),
+                None => bail!("the SSE stream ended"),
+            }
+        }
+    }
+}
+
+pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a WebSocket with a bearer token; Err carries the handshake's HTTP status.
+pub async fn ws_connect(addr: &str, token: Option<&str>) -> Result<Ws, u16> {
+    let mut req = format!("ws://{addr}/ws").into_client_request().unwrap();
+    if let Some(t) = token {
+        req.headers_mut()
+            .insert("authorization", format!("Bearer {t}").parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(ws),
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => Err(resp.status().as_u16()),
+        Err(e) => panic!("websocket connect failed: {e}"),
+    }
+}
+
+/// The next JSON text frame.
+pub async fn ws_next(ws: &mut Ws) -> Result<Value> {
+    tokio::time::timeout(PATIENCE, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t)?),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                other => bail!("websocket: expected a text frame, got {other:?}"),
+            }
+        }
+    })
+    .await
+    .context("no WebSocket message in time")?
+}
+
+pub async fn ws_send(ws: &mut Ws, v: Value) -> Result<()> {
+    ws.send(Message::Text(v.to_string().into())).await?;
+    Ok(())
+}

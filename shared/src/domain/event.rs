@@ -2,7 +2,7 @@
 //! catch-up). An event's `id` is its position in its organization's log.
 
 use super::ids::OrganizationId;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -189,12 +189,14 @@ pub struct NewEvent {
 }
 
 impl NewEvent {
+    /// The event as stored: the timestamp keeps milliseconds, as the wire does, so an
+    /// event read back equals the one appended.
     pub fn into_event(self, id: EventId, org: OrganizationId) -> Event {
         Event {
             id,
             kind: self.kind,
             organization_id: org,
-            timestamp: self.timestamp,
+            timestamp: self.timestamp.trunc_subsecs(3),
             version: ENVELOPE_VERSION.to_string(),
             payload: self.payload,
         }

@@ -76,11 +76,11 @@ impl Hub {
     /// Broadcasts a pre-rendered frame.
     pub fn send(&self, org: &OrganizationId, frame: Arc<Frame>) {
         let mut orgs = self.orgs.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = orgs.get(org) {
-            if tx.send(frame).is_err() {
-                // Nobody listens any more: forget the ring.
-                orgs.remove(org);
-            }
+        if let Some(tx) = orgs.get(org)
+            && tx.send(frame).is_err()
+        {
+            // Nobody listens any more: forget the ring.
+            orgs.remove(org);
         }
     }
 }

@@ -1,0 +1,251 @@
+//! The one test suite of each port. Every adapter (embedded, AWS against the emulator)
+//! runs these same functions, so both behave alike where the handlers can tell.
+//!
+//! Each suite works in organizations of its own (a random suffix), so suites can share
+//! one emulator and one database.
+
+use crate::domain::auth::{Membership, Role};
+use crate::domain::event::{EventId, EventType, NewEvent};
+use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
+use crate::ports::*;
+use chrono::{Duration as Age, Utc};
+use std::time::Duration;
+
+/// A fresh organization id for one suite run.
+pub fn fresh_org(tag: &str) -> OrganizationId {
+    OrganizationId::new(format!("{tag}-{}", hex::encode(rand::random::<[u8; 6]>()))).unwrap()
+}
+
+fn new_event(text: &str, dedup: Option<&str>) -> NewEvent {
+    NewEvent {
+        kind: EventType::MessageReceived,
+        payload: serde_json::json!({ "text": text }),
+        timestamp: Utc::now(),
+        dedup_key: dedup.map(str::to_string),
+    }
+}
+
+pub async fn event_log(log: &dyn EventLog) {
+    let a = fresh_org("log-a");
+    let b = fresh_org("log-b");
+    assert_eq!(log.bounds(&a).await.unwrap(), LogBounds::default());
+
+    let first = log.append(&a, new_event("one", Some("k1"))).await.unwrap();
+    assert!(first.created);
+    assert_eq!(first.event.id, EventId(1));
+    assert_eq!(first.event.organization_id, a);
+    let second = log.append(&a, new_event("two", None)).await.unwrap();
+    assert_eq!(second.event.id, EventId(2));
+    // Another organization has its own sequence.
+    let other = log.append(&b, new_event("b-one", None)).await.unwrap();
+    assert_eq!(other.event.id, EventId(1));
+
+    // The same dedup key returns the first event and writes nothing.
+    let again = log.append(&a, new_event("one, redelivered", Some("k1"))).await.unwrap();
+    assert!(!again.created);
+    assert_eq!(again.event, first.event);
+    // A dedup key is scoped to its organization.
+    assert!(log.append(&b, new_event("b-two", Some("k1"))).await.unwrap().created);
+
+    let page = log.read(&a, ReadFrom::After(EventId::ZERO), 10).await.unwrap();
+    assert_eq!(page.events, vec![first.event.clone(), second.event.clone()]);
+    assert_eq!(page.bounds.head, EventId(2));
+    let page = log.read(&a, ReadFrom::After(EventId(1)), 10).await.unwrap();
+    assert_eq!(page.events, vec![second.event.clone()]);
+    let page = log.read(&a, ReadFrom::After(EventId::ZERO), 1).await.unwrap();
+    assert_eq!(page.events, vec![first.event.clone()]);
+    let page = log.read(&a, ReadFrom::After(EventId(2)), 10).await.unwrap();
+    assert!(page.events.is_empty());
+
+    let since = log
+        .read(&a, ReadFrom::Since(first.event.timestamp - Age::seconds(1)), 10)
+        .await
+        .unwrap();
+    assert_eq!(since.events.len(), 2);
+    let future = log
+        .read(&a, ReadFrom::Since(Utc::now() + Age::hours(1)), 10)
+        .await
+        .unwrap();
+    assert!(future.events.is_empty());
+
+    // Concurrent appends never share an id.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        tasks.push(log.append(&a, new_event(&format!("c{i}"), None)));
+    }
+    let mut ids: Vec<u64> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().event.id.0)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, (3..23).collect::<Vec<_>>());
+    assert_eq!(log.bounds(&a).await.unwrap().head, EventId(22));
+}
+
+pub async fn directory(dir: &dyn Directory) {
+    let a = fresh_org("dir-a");
+    let b = fresh_org("dir-b");
+    assert_eq!(dir.organization(&a).await.unwrap(), None);
+    let org = Organization { id: a.clone(), name: "Club A".into() };
+    dir.put_organization(&org).await.unwrap();
+    dir.put_organization(&org).await.unwrap();
+    assert_eq!(dir.organization(&a).await.unwrap(), Some(org));
+    dir.put_organization(&Organization { id: b.clone(), name: "Club B".into() })
+        .await
+        .unwrap();
+
+    let number = PhoneNumberId::new(format!("pn-{a}")).unwrap();
+    assert_eq!(dir.resolve_whatsapp_number(&number).await.unwrap(), None);
+    dir.put_whatsapp_number(&a, &number).await.unwrap();
+    dir.put_whatsapp_number(&a, &number).await.unwrap();
+    assert_eq!(dir.resolve_whatsapp_number(&number).await.unwrap(), Some(a.clone()));
+    assert!(matches!(
+        dir.put_whatsapp_number(&b, &number).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(dir.resolve_whatsapp_number(&number).await.unwrap(), Some(a.clone()));
+
+    let user = UserId::new("u-1").unwrap();
+    let m = Membership {
+        roles: vec![Role::TeamOwner, Role::Player],
+        team_id: Some(TeamId::new("t-1").unwrap()),
+        active: true,
+    };
+    dir.put_member(&a, &user, &m).await.unwrap();
+    assert_eq!(dir.membership(&a, &user).await.unwrap(), Some(m.clone()));
+    assert_eq!(dir.membership(&b, &user).await.unwrap(), None, "members are per organization");
+    let inactive = Membership { active: false, ..m };
+    dir.put_member(&a, &user, &inactive).await.unwrap();
+    assert_eq!(dir.membership(&a, &user).await.unwrap(), Some(inactive));
+
+    let ravi = Player {
+        id: PlayerId::new("p-ravi").unwrap(),
+        name: "Ravi".into(),
+        whatsapp: Some("919800000001".into()),
+    };
+    dir.put_player(&a, &ravi).await.unwrap();
+    dir.put_player(&a, &ravi).await.unwrap();
+    assert_eq!(dir.player_by_whatsapp(&a, "919800000001").await.unwrap(), Some(ravi.clone()));
+    assert_eq!(dir.player_by_whatsapp(&b, "919800000001").await.unwrap(), None);
+    let thief = Player { id: PlayerId::new("p-other").unwrap(), ..ravi.clone() };
+    assert!(matches!(dir.put_player(&a, &thief).await, Err(StoreError::Conflict(_))));
+    // The same number may belong to a player in another organization.
+    dir.put_player(&b, &thief).await.unwrap();
+    // A player's number can change; the old one then finds nobody.
+    let moved = Player { whatsapp: Some("919800000009".into()), ..ravi };
+    dir.put_player(&a, &moved).await.unwrap();
+    assert_eq!(dir.player_by_whatsapp(&a, "919800000001").await.unwrap(), None);
+    assert_eq!(dir.player_by_whatsapp(&a, "919800000009").await.unwrap(), Some(moved));
+}
+
+pub async fn tickets(store: &dyn TicketStore) {
+    let grant = TicketGrant {
+        org: fresh_org("tix"),
+        user: UserId::new("u-1").unwrap(),
+        roles: vec![Role::Viewer],
+        name: Some("Asha".into()),
+    };
+    let digest: [u8; 32] = rand::random();
+    let now = Utc::now();
+    store.put_ticket(&digest, &grant, now + Age::seconds(60)).await.unwrap();
+    assert_eq!(store.redeem_ticket(&digest, now).await.unwrap(), Some(grant.clone()));
+    assert_eq!(store.redeem_ticket(&digest, now).await.unwrap(), None, "single use");
+    let expired: [u8; 32] = rand::random();
+    store.put_ticket(&expired, &grant, now + Age::seconds(60)).await.unwrap();
+    assert_eq!(store.redeem_ticket(&expired, now + Age::seconds(61)).await.unwrap(), None);
+    assert_eq!(store.redeem_ticket(&rand::random(), now).await.unwrap(), None);
+}
+
+pub async fn messages(store: &dyn MessageStore) {
+    let a = fresh_org("msg-a");
+    let b = fresh_org("msg-b");
+    let rec = InboundRecord {
+        message_id: "wamid.1".into(),
+        from: "9198".into(),
+        player_id: Some(PlayerId::new("p-1").unwrap()),
+        kind: "text".into(),
+        text: Some("yes".into()),
+        received_at: Utc::now(),
+    };
+    assert!(store.record_inbound(&a, &rec).await.unwrap());
+    assert!(!store.record_inbound(&a, &rec).await.unwrap(), "recorded once");
+    assert!(store.record_inbound(&b, &rec).await.unwrap(), "ids are per organization");
+    let got = store.inbound(&a, "wamid.1").await.unwrap().unwrap();
+    assert_eq!(got.text, rec.text);
+    assert_eq!(got.player_id, rec.player_id);
+    assert_eq!(store.inbound(&a, "wamid.2").await.unwrap(), None);
+}
+
+/// `queue` must be empty and dead-letter after `max_receives` receives.
+pub async fn queue(queue: &dyn Queue, max_receives: u32) {
+    let hidden = Duration::from_secs(30);
+    let now = Duration::ZERO;
+    assert!(queue.receive(10, hidden, now).await.unwrap().is_empty());
+
+    let id1 = queue.send(b"first").await.unwrap();
+    let id2 = queue.send(b"second").await.unwrap();
+    assert_ne!(id1, id2);
+    let got = queue.receive(10, hidden, Duration::from_secs(2)).await.unwrap();
+    let bodies: Vec<&[u8]> = got.iter().map(|r| r.body.as_slice()).collect();
+    assert_eq!(bodies, [b"first".as_slice(), b"second".as_slice()]);
+    assert!(got.iter().all(|r| r.receive_count == 1));
+    // Received messages are hidden until their visibility timeout.
+    assert!(queue.receive(10, hidden, now).await.unwrap().is_empty());
+    for r in &got {
+        queue.delete(&r.receipt).await.unwrap();
+    }
+
+    // A message never deleted comes back (visibility 0) with its count, then goes to
+    // the dead letters after max_receives.
+    let poison = queue.send(b"poison").await.unwrap();
+    for n in 1..=max_receives {
+        let got = queue.receive(1, Duration::ZERO, Duration::from_secs(2)).await.unwrap();
+        assert_eq!(got.len(), 1, "receive {n}");
+        assert_eq!((got[0].message_id.as_str(), got[0].receive_count), (poison.as_str(), n));
+    }
+    assert!(queue.receive(1, Duration::ZERO, Duration::from_secs(1)).await.unwrap().is_empty());
+    let dead = queue.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!((dead[0].body.as_slice(), dead[0].receive_count), (b"poison".as_slice(), max_receives));
+
+    // A long poll returns as soon as a message arrives.
+    let body = b"late".to_vec();
+    let (got, _) = tokio::join!(queue.receive(1, hidden, Duration::from_secs(10)), async {
+        tokio::task::yield_now().await;
+        queue.send(&body).await.unwrap()
+    });
+    let got = got.unwrap();
+    assert_eq!(got.len(), 1);
+    queue.delete(&got[0].receipt).await.unwrap();
+}
+
+pub async fn registry(reg: &dyn ConnectionRegistry) {
+    let a = fresh_org("reg-a");
+    let b = fresh_org("reg-b");
+    let conn = |id: &str, org: &OrganizationId| ConnectionInfo {
+        id: ConnectionId(id.into()),
+        org: org.clone(),
+        user: UserId::new("u").unwrap(),
+    };
+    reg.register(&conn("c1", &a)).await.unwrap();
+    reg.register(&conn("c2", &a)).await.unwrap();
+    reg.register(&conn("c3", &b)).await.unwrap();
+    let mut members = reg.members(&a, ORG_ROOM).await.unwrap();
+    members.sort();
+    assert_eq!(members, vec![ConnectionId("c1".into()), ConnectionId("c2".into())]);
+    assert_eq!(reg.members(&b, ORG_ROOM).await.unwrap(), vec![ConnectionId("c3".into())]);
+
+    reg.join(&a, &ConnectionId("c1".into()), "auction:a1").await.unwrap();
+    assert_eq!(reg.members(&a, "auction:a1").await.unwrap(), vec![ConnectionId("c1".into())]);
+    assert!(reg.members(&b, "auction:a1").await.unwrap().is_empty(), "rooms are per organization");
+    reg.leave(&a, &ConnectionId("c1".into()), "auction:a1").await.unwrap();
+    assert!(reg.members(&a, "auction:a1").await.unwrap().is_empty());
+
+    reg.join(&a, &ConnectionId("c2".into()), "team:t1").await.unwrap();
+    reg.remove(&a, &ConnectionId("c2".into())).await.unwrap();
+    assert_eq!(reg.members(&a, ORG_ROOM).await.unwrap(), vec![ConnectionId("c1".into())]);
+    assert!(reg.members(&a, "team:t1").await.unwrap().is_empty());
+    // Removing twice is harmless ($disconnect is best-effort and may repeat).
+    reg.remove(&a, &ConnectionId("c2".into())).await.unwrap();
+}
