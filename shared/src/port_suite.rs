@@ -41,24 +41,42 @@ pub async fn event_log(log: &dyn EventLog) {
     assert_eq!(other.event.id, EventId(1));
 
     // The same dedup key returns the first event and writes nothing.
-    let again = log.append(&a, new_event("one, redelivered", Some("k1"))).await.unwrap();
+    let again = log
+        .append(&a, new_event("one, redelivered", Some("k1")))
+        .await
+        .unwrap();
     assert!(!again.created);
     assert_eq!(again.event, first.event);
     // A dedup key is scoped to its organization.
-    assert!(log.append(&b, new_event("b-two", Some("k1"))).await.unwrap().created);
+    assert!(
+        log.append(&b, new_event("b-two", Some("k1")))
+            .await
+            .unwrap()
+            .created
+    );
 
-    let page = log.read(&a, ReadFrom::After(EventId::ZERO), 10).await.unwrap();
+    let page = log
+        .read(&a, ReadFrom::After(EventId::ZERO), 10)
+        .await
+        .unwrap();
     assert_eq!(page.events, vec![first.event.clone(), second.event.clone()]);
     assert_eq!(page.bounds.head, EventId(2));
     let page = log.read(&a, ReadFrom::After(EventId(1)), 10).await.unwrap();
     assert_eq!(page.events, vec![second.event.clone()]);
-    let page = log.read(&a, ReadFrom::After(EventId::ZERO), 1).await.unwrap();
+    let page = log
+        .read(&a, ReadFrom::After(EventId::ZERO), 1)
+        .await
+        .unwrap();
     assert_eq!(page.events, vec![first.event.clone()]);
     let page = log.read(&a, ReadFrom::After(EventId(2)), 10).await.unwrap();
     assert!(page.events.is_empty());
 
     let since = log
-        .read(&a, ReadFrom::Since(first.event.timestamp - Age::seconds(1)), 10)
+        .read(
+            &a,
+            ReadFrom::Since(first.event.timestamp - Age::seconds(1)),
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(since.events.len(), 2);
@@ -87,24 +105,36 @@ pub async fn directory(dir: &dyn Directory) {
     let a = fresh_org("dir-a");
     let b = fresh_org("dir-b");
     assert_eq!(dir.organization(&a).await.unwrap(), None);
-    let org = Organization { id: a.clone(), name: "Club A".into() };
+    let org = Organization {
+        id: a.clone(),
+        name: "Club A".into(),
+    };
     dir.put_organization(&org).await.unwrap();
     dir.put_organization(&org).await.unwrap();
     assert_eq!(dir.organization(&a).await.unwrap(), Some(org));
-    dir.put_organization(&Organization { id: b.clone(), name: "Club B".into() })
-        .await
-        .unwrap();
+    dir.put_organization(&Organization {
+        id: b.clone(),
+        name: "Club B".into(),
+    })
+    .await
+    .unwrap();
 
     let number = PhoneNumberId::new(format!("pn-{a}")).unwrap();
     assert_eq!(dir.resolve_whatsapp_number(&number).await.unwrap(), None);
     dir.put_whatsapp_number(&a, &number).await.unwrap();
     dir.put_whatsapp_number(&a, &number).await.unwrap();
-    assert_eq!(dir.resolve_whatsapp_number(&number).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        dir.resolve_whatsapp_number(&number).await.unwrap(),
+        Some(a.clone())
+    );
     assert!(matches!(
         dir.put_whatsapp_number(&b, &number).await,
         Err(StoreError::Conflict(_))
     ));
-    assert_eq!(dir.resolve_whatsapp_number(&number).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        dir.resolve_whatsapp_number(&number).await.unwrap(),
+        Some(a.clone())
+    );
 
     let user = UserId::new("u-1").unwrap();
     let m = Membership {
@@ -114,7 +144,11 @@ pub async fn directory(dir: &dyn Directory) {
     };
     dir.put_member(&a, &user, &m).await.unwrap();
     assert_eq!(dir.membership(&a, &user).await.unwrap(), Some(m.clone()));
-    assert_eq!(dir.membership(&b, &user).await.unwrap(), None, "members are per organization");
+    assert_eq!(
+        dir.membership(&b, &user).await.unwrap(),
+        None,
+        "members are per organization"
+    );
     let inactive = Membership { active: false, ..m };
     dir.put_member(&a, &user, &inactive).await.unwrap();
     assert_eq!(dir.membership(&a, &user).await.unwrap(), Some(inactive));
@@ -126,17 +160,38 @@ pub async fn directory(dir: &dyn Directory) {
     };
     dir.put_player(&a, &ravi).await.unwrap();
     dir.put_player(&a, &ravi).await.unwrap();
-    assert_eq!(dir.player_by_whatsapp(&a, "919800000001").await.unwrap(), Some(ravi.clone()));
-    assert_eq!(dir.player_by_whatsapp(&b, "919800000001").await.unwrap(), None);
-    let thief = Player { id: PlayerId::new("p-other").unwrap(), ..ravi.clone() };
-    assert!(matches!(dir.put_player(&a, &thief).await, Err(StoreError::Conflict(_))));
+    assert_eq!(
+        dir.player_by_whatsapp(&a, "919800000001").await.unwrap(),
+        Some(ravi.clone())
+    );
+    assert_eq!(
+        dir.player_by_whatsapp(&b, "919800000001").await.unwrap(),
+        None
+    );
+    let thief = Player {
+        id: PlayerId::new("p-other").unwrap(),
+        ..ravi.clone()
+    };
+    assert!(matches!(
+        dir.put_player(&a, &thief).await,
+        Err(StoreError::Conflict(_))
+    ));
     // The same number may belong to a player in another organization.
     dir.put_player(&b, &thief).await.unwrap();
     // A player's number can change; the old one then finds nobody.
-    let moved = Player { whatsapp: Some("919800000009".into()), ..ravi };
+    let moved = Player {
+        whatsapp: Some("919800000009".into()),
+        ..ravi
+    };
     dir.put_player(&a, &moved).await.unwrap();
-    assert_eq!(dir.player_by_whatsapp(&a, "919800000001").await.unwrap(), None);
-    assert_eq!(dir.player_by_whatsapp(&a, "919800000009").await.unwrap(), Some(moved));
+    assert_eq!(
+        dir.player_by_whatsapp(&a, "919800000001").await.unwrap(),
+        None
+    );
+    assert_eq!(
+        dir.player_by_whatsapp(&a, "919800000009").await.unwrap(),
+        Some(moved)
+    );
 }
 
 pub async fn tickets(store: &dyn TicketStore) {
@@ -148,13 +203,35 @@ pub async fn tickets(store: &dyn TicketStore) {
     };
     let digest: [u8; 32] = rand::random();
     let now = Utc::now();
-    store.put_ticket(&digest, &grant, now + Age::seconds(60)).await.unwrap();
-    assert_eq!(store.redeem_ticket(&digest, now).await.unwrap(), Some(grant.clone()));
-    assert_eq!(store.redeem_ticket(&digest, now).await.unwrap(), None, "single use");
+    store
+        .put_ticket(&digest, &grant, now + Age::seconds(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.redeem_ticket(&digest, now).await.unwrap(),
+        Some(grant.clone())
+    );
+    assert_eq!(
+        store.redeem_ticket(&digest, now).await.unwrap(),
+        None,
+        "single use"
+    );
     let expired: [u8; 32] = rand::random();
-    store.put_ticket(&expired, &grant, now + Age::seconds(60)).await.unwrap();
-    assert_eq!(store.redeem_ticket(&expired, now + Age::seconds(61)).await.unwrap(), None);
-    assert_eq!(store.redeem_ticket(&rand::random(), now).await.unwrap(), None);
+    store
+        .put_ticket(&expired, &grant, now + Age::seconds(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .redeem_ticket(&expired, now + Age::seconds(61))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store.redeem_ticket(&rand::random(), now).await.unwrap(),
+        None
+    );
 }
 
 pub async fn messages(store: &dyn MessageStore) {
@@ -169,8 +246,14 @@ pub async fn messages(store: &dyn MessageStore) {
         received_at: Utc::now(),
     };
     assert!(store.record_inbound(&a, &rec).await.unwrap());
-    assert!(!store.record_inbound(&a, &rec).await.unwrap(), "recorded once");
-    assert!(store.record_inbound(&b, &rec).await.unwrap(), "ids are per organization");
+    assert!(
+        !store.record_inbound(&a, &rec).await.unwrap(),
+        "recorded once"
+    );
+    assert!(
+        store.record_inbound(&b, &rec).await.unwrap(),
+        "ids are per organization"
+    );
     let got = store.inbound(&a, "wamid.1").await.unwrap().unwrap();
     assert_eq!(got.text, rec.text);
     assert_eq!(got.player_id, rec.player_id);
@@ -186,7 +269,10 @@ pub async fn queue(queue: &dyn Queue, max_receives: u32) {
     let id1 = queue.send(b"first").await.unwrap();
     let id2 = queue.send(b"second").await.unwrap();
     assert_ne!(id1, id2);
-    let got = queue.receive(10, hidden, Duration::from_secs(2)).await.unwrap();
+    let got = queue
+        .receive(10, hidden, Duration::from_secs(2))
+        .await
+        .unwrap();
     let bodies: Vec<&[u8]> = got.iter().map(|r| r.body.as_slice()).collect();
     assert_eq!(bodies, [b"first".as_slice(), b"second".as_slice()]);
     assert!(got.iter().all(|r| r.receive_count == 1));
@@ -200,14 +286,29 @@ pub async fn queue(queue: &dyn Queue, max_receives: u32) {
     // the dead letters after max_receives.
     let poison = queue.send(b"poison").await.unwrap();
     for n in 1..=max_receives {
-        let got = queue.receive(1, Duration::ZERO, Duration::from_secs(2)).await.unwrap();
+        let got = queue
+            .receive(1, Duration::ZERO, Duration::from_secs(2))
+            .await
+            .unwrap();
         assert_eq!(got.len(), 1, "receive {n}");
-        assert_eq!((got[0].message_id.as_str(), got[0].receive_count), (poison.as_str(), n));
+        assert_eq!(
+            (got[0].message_id.as_str(), got[0].receive_count),
+            (poison.as_str(), n)
+        );
     }
-    assert!(queue.receive(1, Duration::ZERO, Duration::from_secs(1)).await.unwrap().is_empty());
+    assert!(
+        queue
+            .receive(1, Duration::ZERO, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let dead = queue.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
-    assert_eq!((dead[0].body.as_slice(), dead[0].receive_count), (b"poison".as_slice(), max_receives));
+    assert_eq!(
+        (dead[0].body.as_slice(), dead[0].receive_count),
+        (b"poison".as_slice(), max_receives)
+    );
 
     // A long poll returns as soon as a message arrives.
     let body = b"late".to_vec();
@@ -233,18 +334,39 @@ pub async fn registry(reg: &dyn ConnectionRegistry) {
     reg.register(&conn("c3", &b)).await.unwrap();
     let mut members = reg.members(&a, ORG_ROOM).await.unwrap();
     members.sort();
-    assert_eq!(members, vec![ConnectionId("c1".into()), ConnectionId("c2".into())]);
-    assert_eq!(reg.members(&b, ORG_ROOM).await.unwrap(), vec![ConnectionId("c3".into())]);
+    assert_eq!(
+        members,
+        vec![ConnectionId("c1".into()), ConnectionId("c2".into())]
+    );
+    assert_eq!(
+        reg.members(&b, ORG_ROOM).await.unwrap(),
+        vec![ConnectionId("c3".into())]
+    );
 
-    reg.join(&a, &ConnectionId("c1".into()), "auction:a1").await.unwrap();
-    assert_eq!(reg.members(&a, "auction:a1").await.unwrap(), vec![ConnectionId("c1".into())]);
-    assert!(reg.members(&b, "auction:a1").await.unwrap().is_empty(), "rooms are per organization");
-    reg.leave(&a, &ConnectionId("c1".into()), "auction:a1").await.unwrap();
+    reg.join(&a, &ConnectionId("c1".into()), "auction:a1")
+        .await
+        .unwrap();
+    assert_eq!(
+        reg.members(&a, "auction:a1").await.unwrap(),
+        vec![ConnectionId("c1".into())]
+    );
+    assert!(
+        reg.members(&b, "auction:a1").await.unwrap().is_empty(),
+        "rooms are per organization"
+    );
+    reg.leave(&a, &ConnectionId("c1".into()), "auction:a1")
+        .await
+        .unwrap();
     assert!(reg.members(&a, "auction:a1").await.unwrap().is_empty());
 
-    reg.join(&a, &ConnectionId("c2".into()), "team:t1").await.unwrap();
+    reg.join(&a, &ConnectionId("c2".into()), "team:t1")
+        .await
+        .unwrap();
     reg.remove(&a, &ConnectionId("c2".into())).await.unwrap();
-    assert_eq!(reg.members(&a, ORG_ROOM).await.unwrap(), vec![ConnectionId("c1".into())]);
+    assert_eq!(
+        reg.members(&a, ORG_ROOM).await.unwrap(),
+        vec![ConnectionId("c1".into())]
+    );
     assert!(reg.members(&a, "team:t1").await.unwrap().is_empty());
     // Removing twice is harmless ($disconnect is best-effort and may repeat).
     reg.remove(&a, &ConnectionId("c2".into())).await.unwrap();

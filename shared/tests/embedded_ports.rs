@@ -51,7 +51,10 @@ async fn the_store_survives_reopening() {
     let org = port_suite::fresh_org("reopen");
     let appended = {
         let db = Db::open(dir.path()).unwrap();
-        SqliteQueue::new(db.clone(), 3).send(b"queued").await.unwrap();
+        SqliteQueue::new(db.clone(), 3)
+            .send(b"queued")
+            .await
+            .unwrap();
         SqliteStore::new(db)
             .append(
                 &org,
@@ -72,7 +75,11 @@ async fn the_store_survives_reopening() {
         .unwrap();
     assert_eq!(page.events, vec![appended.event]);
     let got = SqliteQueue::new(db, 3)
-        .receive(10, std::time::Duration::from_secs(30), std::time::Duration::ZERO)
+        .receive(
+            10,
+            std::time::Duration::from_secs(30),
+            std::time::Duration::ZERO,
+        )
         .await
         .unwrap();
     assert_eq!(got.len(), 1);

@@ -119,8 +119,14 @@ impl Gateway {
     /// Seeds an organization with a WhatsApp number, an admin member and a player.
     pub async fn seed_org(&self, org: &str, phone_number_id: &str, player_wa: &str) -> Result<()> {
         let calls = [
-            (format!("/admin/organizations/{org}"), json!({"name": format!("Club {org}")})),
-            (format!("/admin/organizations/{org}/whatsapp/{phone_number_id}"), json!({})),
+            (
+                format!("/admin/organizations/{org}"),
+                json!({"name": format!("Club {org}")}),
+            ),
+            (
+                format!("/admin/organizations/{org}/whatsapp/{phone_number_id}"),
+                json!({}),
+            ),
             (
                 format!("/admin/organizations/{org}/members/admin-{org}"),
                 json!({"roles": ["admin", "viewer"], "active": true}),
@@ -140,7 +146,11 @@ impl Gateway {
     }
 
     /// POSTs a webhook body with the given signature header (None: no header).
-    pub async fn post_webhook(&self, body: &[u8], signature: Option<String>) -> Result<reqwest::Response> {
+    pub async fn post_webhook(
+        &self,
+        body: &[u8],
+        signature: Option<String>,
+    ) -> Result<reqwest::Response> {
         let mut req = reqwest::Client::new()
             .post(self.url("/whatsapp/webhook"))
             .header("content-type", "application/json")
@@ -152,9 +162,17 @@ impl Gateway {
     }
 
     /// Sends a correctly signed text message and asserts it was accepted.
-    pub async fn send_text(&self, phone_number_id: &str, from: &str, wamid: &str, text: &str) -> Result<()> {
+    pub async fn send_text(
+        &self,
+        phone_number_id: &str,
+        from: &str,
+        wamid: &str,
+        text: &str,
+    ) -> Result<()> {
         let body = text_message(phone_number_id, from, wamid, text);
-        let resp = self.post_webhook(&body, Some(sign(APP_SECRET, &body))).await?;
+        let resp = self
+            .post_webhook(&body, Some(sign(APP_SECRET, &body)))
+            .await?;
         if resp.status() != 200 {
             bail!("webhook answered {}: {}", resp.status(), resp.text().await?);
         }
@@ -168,7 +186,11 @@ impl Gateway {
             .send()
             .await?;
         if resp.status() != 200 {
-            bail!("catch-up answered {}: {}", resp.status(), resp.text().await?);
+            bail!(
+                "catch-up answered {}: {}",
+                resp.status(),
+                resp.text().await?
+            );
         }
         Ok(resp.json().await?)
     }
@@ -232,7 +254,8 @@ impl SseFrame {
 
 /// A minimal SSE client over a streaming HTTP response.
 pub struct SseClient {
-    stream: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    stream:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buf: String,
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
@@ -241,8 +264,14 @@ pub struct SseClient {
 }
 
 impl SseClient {
-    pub async fn connect(url: &str, token: Option<&str>, last_event_id: Option<&str>) -> Result<SseClient> {
-        let mut req = reqwest::Client::new().get(url).header("accept", "text/event-stream");
+    pub async fn connect(
+        url: &str,
+        token: Option<&str>,
+        last_event_id: Option<&str>,
+    ) -> Result<SseClient> {
+        let mut req = reqwest::Client::new()
+            .get(url)
+            .header("accept", "text/event-stream");
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -296,7 +325,8 @@ impl SseClient {
     }
 }
 
-pub type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Opens a WebSocket with a bearer token; Err carries the handshake's HTTP status.
 pub async fn ws_connect(addr: &str, token: Option<&str>) -> Result<Ws, u16> {

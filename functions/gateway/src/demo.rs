@@ -90,7 +90,8 @@ pub fn print_guide(settings: &Settings, addr: SocketAddr) {
     out.push_str("\nPitchside demo\n==============\n");
     out.push_str("Development values (for this machine only; set the variables to override):\n");
     for (name, value) in config::DEMO_VALUES {
-        let shown = std::env::var(name).map_or(value.to_string(), |_| "(from your environment)".into());
+        let shown =
+            std::env::var(name).map_or(value.to_string(), |_| "(from your environment)".into());
         out.push_str(&format!("  {name}={shown}\n"));
     }
     out.push_str(&format!(

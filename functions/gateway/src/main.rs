@@ -13,7 +13,11 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "pitchside", version, about = "The real-time layer of a cricket club platform")]
+#[command(
+    name = "pitchside",
+    version,
+    about = "The real-time layer of a cricket club platform"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -63,7 +63,9 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     let addr = listener.local_addr()?;
 
     if demo_mode {
-        demo::seed(&ports).await.context("seeding the demo organization")?;
+        demo::seed(&ports)
+            .await
+            .context("seeding the demo organization")?;
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);

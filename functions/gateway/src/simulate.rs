@@ -54,12 +54,16 @@ async fn message(m: MessageArgs) -> Result<()> {
             .find(|(k, _)| *k == config::WHATSAPP_APP_SECRET)
             .map(|(_, v)| v.to_string())
             .expect("the demo has an app secret"),
-        _ => bail!("{} is not set (or pass --demo)", config::WHATSAPP_APP_SECRET),
+        _ => bail!(
+            "{} is not set (or pass --demo)",
+            config::WHATSAPP_APP_SECRET
+        ),
     };
     let (phone, from, name) = if m.demo {
         let (_, name, wa) = crate::demo::PLAYERS[0];
         (
-            m.phone_number_id.unwrap_or_else(|| crate::demo::PHONE_NUMBER_ID.into()),
+            m.phone_number_id
+                .unwrap_or_else(|| crate::demo::PHONE_NUMBER_ID.into()),
             m.from.unwrap_or_else(|| wa.into()),
             name.to_string(),
         )
@@ -84,7 +88,10 @@ async fn message(m: MessageArgs) -> Result<()> {
     let resp = reqwest::Client::new()
         .post(&url)
         .header("content-type", "application/json")
-        .header("x-hub-signature-256", whatsapp::sign(secret.as_bytes(), &body))
+        .header(
+            "x-hub-signature-256",
+            whatsapp::sign(secret.as_bytes(), &body),
+        )
         .body(body)
         .send()
         .await

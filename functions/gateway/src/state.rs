@@ -1,7 +1,7 @@
 //! What every request handler shares.
 
-use pitchside::app::authn::Authenticator;
 use pitchside::app::Ports;
+use pitchside::app::authn::Authenticator;
 use pitchside::config::Settings;
 use pitchside::embedded::Hub;
 use std::sync::Arc;

@@ -75,7 +75,8 @@ where
     T: std::str::FromStr,
     T::Err: std::fmt::Display,
 {
-    raw.parse().map_err(|e: T::Err| ApiError::bad_request(e.to_string()))
+    raw.parse()
+        .map_err(|e: T::Err| ApiError::bad_request(e.to_string()))
 }
 
 async fn existing(dir: &dyn Directory, org: &OrganizationId) -> Result<(), ApiError> {

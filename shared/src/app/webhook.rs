@@ -37,6 +37,7 @@ pub async fn accept(
     app_secret: &[u8],
     signature: Option<&str>,
     body: &[u8],
+    request_id: Option<&str>,
 ) -> Result<String, ApiError> {
     verify_signature(app_secret, signature, body).map_err(|e| {
         let code = match e {
@@ -53,7 +54,12 @@ pub async fn accept(
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
         ));
     }
-    let work = QueuedWork::new(WorkKind::WhatsappNotification, Utc::now(), body);
+    let work = QueuedWork::new(
+        WorkKind::WhatsappNotification,
+        Utc::now(),
+        request_id.map(str::to_string),
+        body,
+    );
     Ok(queue.send(&work.to_bytes()).await?)
 }
 

@@ -33,8 +33,12 @@ pub struct Outcome {
 /// Processes one queued message.
 pub async fn process(ports: &Ports, body: &[u8]) -> Result<Outcome, WorkError> {
     let (work, raw) = QueuedWork::decode(body).map_err(|e| WorkError::Permanent(e.to_string()))?;
+    let span = tracing::info_span!(
+        "queued",
+        request_id = work.request_id.as_deref().unwrap_or("-")
+    );
     match work.kind {
-        WorkKind::WhatsappNotification => whatsapp(ports, &raw).await,
+        WorkKind::WhatsappNotification => whatsapp(ports, &raw).instrument(span).await,
     }
 }
 

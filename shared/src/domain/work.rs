@@ -17,6 +17,10 @@ pub enum WorkKind {
 pub struct QueuedWork {
     pub kind: WorkKind,
     pub received_at: DateTime<Utc>,
+    /// The id of the request that queued it, so the worker's log lines join the
+    /// webhook's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
     /// The raw body in base64, so that no byte is changed on the way.
     body: String,
 }
@@ -31,10 +35,16 @@ pub enum WorkDecodeError {
 }
 
 impl QueuedWork {
-    pub fn new(kind: WorkKind, received_at: DateTime<Utc>, body: &[u8]) -> QueuedWork {
+    pub fn new(
+        kind: WorkKind,
+        received_at: DateTime<Utc>,
+        request_id: Option<String>,
+        body: &[u8],
+    ) -> QueuedWork {
         QueuedWork {
             kind,
             received_at,
+            request_id,
             body: B64.encode(body),
         }
     }
@@ -57,7 +67,12 @@ mod tests {
     #[test]
     fn round_trips_every_byte() {
         let raw = b"{\"a\": 1}\xff\x00 ";
-        let w = QueuedWork::new(WorkKind::WhatsappNotification, Utc::now(), raw);
+        let w = QueuedWork::new(
+            WorkKind::WhatsappNotification,
+            Utc::now(),
+            Some("r1".into()),
+            raw,
+        );
         let (back, body) = QueuedWork::decode(&w.to_bytes()).unwrap();
         assert_eq!(back, w);
         assert_eq!(body, raw);

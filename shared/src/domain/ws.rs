@@ -48,7 +48,10 @@ pub fn parse(text: &str) -> Result<Action, Refusal> {
         Some(other) => Err(Refusal {
             request_id: head.request_id,
             code: "bad_request",
-            message: format!("unknown action {:?}", other.chars().take(40).collect::<String>()),
+            message: format!(
+                "unknown action {:?}",
+                other.chars().take(40).collect::<String>()
+            ),
         }),
         None => Err(Refusal {
             request_id: head.request_id,
@@ -72,10 +75,16 @@ mod tests {
 
     #[test]
     fn ping_and_refusals() {
-        assert_eq!(parse(r#"{"action":"ping"}"#), Ok(Action::Ping { request_id: None }));
+        assert_eq!(
+            parse(r#"{"action":"ping"}"#),
+            Ok(Action::Ping { request_id: None })
+        );
         assert_eq!(pong(None), r#"{"type":"pong"}"#);
         let r = parse(r#"{"action":"dance","requestId":"r9"}"#).unwrap_err();
-        assert_eq!((r.code, r.request_id.as_deref()), ("bad_request", Some("r9")));
+        assert_eq!(
+            (r.code, r.request_id.as_deref()),
+            ("bad_request", Some("r9"))
+        );
         assert_eq!(parse("not json").unwrap_err().code, "bad_request");
         let v: Value = serde_json::from_str(&r.to_json()).unwrap();
         assert_eq!(v["type"], "error");

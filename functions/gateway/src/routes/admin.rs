@@ -11,7 +11,11 @@ use pitchside::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
 
 type Reply = Result<Json<serde_json::Value>, HttpError>;
 
-fn authorize(state: &AppState, headers: &HeaderMap, org: &str) -> Result<OrganizationId, HttpError> {
+fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    org: &str,
+) -> Result<OrganizationId, HttpError> {
     admin::check_api_key(
         headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()),
         state.settings.admin_api_key.expose(),
@@ -28,7 +32,8 @@ pub async fn organization(
     body: Bytes,
 ) -> Reply {
     let org = authorize(&state, &headers, &org)?;
-    let done = admin::put_organization(state.ports.directory.as_ref(), org, parse_body(&body)?).await?;
+    let done =
+        admin::put_organization(state.ports.directory.as_ref(), org, parse_body(&body)?).await?;
     Ok(ok(done))
 }
 
@@ -40,7 +45,9 @@ pub async fn whatsapp_number(
     let org = authorize(&state, &headers, &org)?;
     let number = parse_id::<PhoneNumberId>(&number)?;
     admin::put_whatsapp_number(state.ports.directory.as_ref(), org.clone(), number.clone()).await?;
-    Ok(ok(serde_json::json!({"organizationId": org, "phoneNumberId": number})))
+    Ok(ok(
+        serde_json::json!({"organizationId": org, "phoneNumberId": number}),
+    ))
 }
 
 pub async fn member(
@@ -51,7 +58,13 @@ pub async fn member(
 ) -> Reply {
     let org = authorize(&state, &headers, &org)?;
     let user = parse_id::<UserId>(&user)?;
-    let m = admin::put_member(state.ports.directory.as_ref(), org, user, parse_body(&body)?).await?;
+    let m = admin::put_member(
+        state.ports.directory.as_ref(),
+        org,
+        user,
+        parse_body(&body)?,
+    )
+    .await?;
     Ok(ok(m))
 }
 
@@ -63,6 +76,12 @@ pub async fn player(
 ) -> Reply {
     let org = authorize(&state, &headers, &org)?;
     let player = parse_id::<PlayerId>(&player)?;
-    let p = admin::put_player(state.ports.directory.as_ref(), org, player, parse_body(&body)?).await?;
+    let p = admin::put_player(
+        state.ports.directory.as_ref(),
+        org,
+        player,
+        parse_body(&body)?,
+    )
+    .await?;
     Ok(ok(p))
 }

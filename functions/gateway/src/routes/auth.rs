@@ -16,7 +16,11 @@ pub async fn principal(
     headers: &HeaderMap,
     ticket: Option<&str>,
 ) -> Result<Principal, ApiError> {
-    let header = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
     let cred = credential(header(AUTHORIZATION), ticket, header(COOKIE))?;
     let who = state.auth.authenticate(&cred).await?;
     record_org(&who.org);
@@ -27,11 +31,17 @@ pub async fn ticket(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, HttpError> {
-    let header = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
+    };
     // A ticket is exchanged for a token, never for another ticket.
     let cred = credential(header(AUTHORIZATION), None, header(COOKIE)).map_err(ApiError::from)?;
     let who = state.auth.authenticate(&cred).await?;
     record_org(&who.org);
     let (ticket, expires_in) = state.auth.issue_ticket(&who).await?;
-    Ok(Json(serde_json::json!({"ticket": ticket, "expiresIn": expires_in})))
+    Ok(Json(
+        serde_json::json!({"ticket": ticket, "expiresIn": expires_in}),
+    ))
 }

@@ -29,7 +29,12 @@ pub async fn catch_up(
     let limit = q
         .limit
         .as_deref()
-        .map(|l| l.parse::<usize>().map_err(|_| ApiError::bad_request("limit: must be a positive integer")))
+        .map(|l| {
+            l.parse::<usize>()
+                .map_err(|_| ApiError::bad_request("limit: must be a positive integer"))
+        })
         .transpose()?;
-    Ok(Json(read(state.ports.log.as_ref(), &who.org, from, clamp_limit(limit)).await?))
+    Ok(Json(
+        read(state.ports.log.as_ref(), &who.org, from, clamp_limit(limit)).await?,
+    ))
 }

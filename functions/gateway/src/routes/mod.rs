@@ -24,7 +24,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
-        .route("/whatsapp/webhook", get(webhook::verify).post(webhook::receive))
+        .route(
+            "/whatsapp/webhook",
+            get(webhook::verify).post(webhook::receive),
+        )
         .route("/auth/ticket", post(auth::ticket))
         .route("/events/catch-up", get(events::catch_up))
         .route("/sse/events", get(sse::events))
@@ -34,27 +37,35 @@ pub fn router(state: AppState) -> Router {
             "/admin/organizations/{org}/whatsapp/{number}",
             put(admin::whatsapp_number),
         )
-        .route("/admin/organizations/{org}/members/{user}", put(admin::member))
-        .route("/admin/organizations/{org}/players/{player}", put(admin::player))
+        .route(
+            "/admin/organizations/{org}/members/{user}",
+            put(admin::member),
+        )
+        .route(
+            "/admin/organizations/{org}/players/{player}",
+            put(admin::player),
+        )
         .fallback(|| async { HttpError(ApiError::not_found("route")) })
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
-                    let request_id = req
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("-");
-                    // The path only: query strings may carry tickets.
-                    tracing::info_span!(
-                        "request",
-                        request_id,
-                        method = %req.method(),
-                        path = req.uri().path(),
-                        org = tracing::field::Empty,
-                    )
-                }))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                        let request_id = req
+                            .headers()
+                            .get(REQUEST_ID)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or("-");
+                        // The path only: query strings may carry tickets.
+                        tracing::info_span!(
+                            "request",
+                            request_id,
+                            method = %req.method(),
+                            path = req.uri().path(),
+                            org = tracing::field::Empty,
+                        )
+                    }),
+                )
                 .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
         )
         .with_state(state)
@@ -80,7 +91,8 @@ impl From<ApiError> for HttpError {
 
 impl IntoResponse for HttpError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         if status.is_server_error() {
             tracing::warn!(code = self.0.code, "{}", self.0.message);
         }

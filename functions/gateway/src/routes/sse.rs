@@ -58,7 +58,12 @@ pub async fn events(
 
     // Subscribe before reading the log, so that nothing appended in between is missed.
     let rx = state.hub.subscribe(&who.org);
-    let bounds = state.ports.log.bounds(&who.org).await.map_err(ApiError::from)?;
+    let bounds = state
+        .ports
+        .log
+        .bounds(&who.org)
+        .await
+        .map_err(ApiError::from)?;
     let mut pending = VecDeque::from([Bytes::from(sse::retry_hint())]);
     let cursor = match resume {
         // A new follower starts at the head: it loaded its state just before.
@@ -73,7 +78,8 @@ pub async fn events(
     };
     tracing::info!(after = %cursor, "sse stream opened");
 
-    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    let mut heartbeat =
+        tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stream = Stream {
         state,
@@ -88,7 +94,10 @@ pub async fn events(
     let body = Body::from_stream(futures_util::stream::unfold(stream, Stream::next));
     let mut resp = Response::new(body);
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     Ok(resp)
@@ -168,7 +177,8 @@ impl Stream {
         for e in &page.events {
             self.cursor = e.id;
             if self.filter.matches(e.kind, e.match_id()) {
-                self.pending.push_back(Bytes::from(sse::frame(e, &e.to_json())));
+                self.pending
+                    .push_back(Bytes::from(sse::frame(e, &e.to_json())));
             }
         }
         true

@@ -5,8 +5,8 @@ use crate::state::AppState;
 use axum::body::{Body, to_bytes};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use pitchside::app::webhook::{MAX_BODY_BYTES, accept, verify_handshake};
 use pitchside::app::ApiError;
+use pitchside::app::webhook::{MAX_BODY_BYTES, accept, verify_handshake};
 use std::collections::HashMap;
 
 pub async fn verify(
@@ -27,7 +27,11 @@ pub async fn receive(
     body: Body,
 ) -> Result<axum::Json<serde_json::Value>, HttpError> {
     let body = to_bytes(body, MAX_BODY_BYTES).await.map_err(|_| {
-        ApiError::new(413, "too_large", format!("the body is larger than {MAX_BODY_BYTES} bytes"))
+        ApiError::new(
+            413,
+            "too_large",
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        )
     })?;
     let signature = headers
         .get("x-hub-signature-256")
@@ -37,6 +41,7 @@ pub async fn receive(
         state.settings.whatsapp_app_secret.expose().as_bytes(),
         signature,
         &body,
+        headers.get("x-request-id").and_then(|v| v.to_str().ok()),
     )
     .await?;
     tracing::info!(queue_message_id = %id, bytes = body.len(), "webhook queued");

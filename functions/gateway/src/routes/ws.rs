@@ -33,7 +33,8 @@ pub async fn upgrade(
     match principal(&state, &headers, q.ticket.as_deref()).await {
         Err(e) => HttpError(e).into_response(),
         Ok(who) => {
-            let span = tracing::info_span!("ws", org = %who.org, connection = tracing::field::Empty);
+            let span =
+                tracing::info_span!("ws", org = %who.org, connection = tracing::field::Empty);
             ws.max_message_size(MAX_CLIENT_MESSAGE)
                 .on_upgrade(move |socket| session(state, who, socket).instrument(span))
         }
