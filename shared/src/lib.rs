@@ -2,6 +2,7 @@
 //! and the handlers' logic shared by the local gateway and the Lambdas.
 
 pub mod app;
+pub mod aws;
 pub mod config;
 pub mod domain;
 pub mod embedded;

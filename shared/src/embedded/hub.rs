@@ -173,4 +173,16 @@ impl ConnectionRegistry for MemoryRegistry {
             .map(|m| m.iter().cloned().collect())
             .unwrap_or_default())
     }
+
+    async fn lookup(&self, id: &ConnectionId) -> StoreResult<Option<ConnectionInfo>> {
+        let r = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(r.users
+            .iter()
+            .find(|((_, c), _)| c == id)
+            .map(|((org, c), user)| ConnectionInfo {
+                id: c.clone(),
+                org: org.clone(),
+                user: user.clone(),
+            }))
+    }
 }

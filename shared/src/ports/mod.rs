@@ -234,6 +234,9 @@ pub trait ConnectionRegistry: Send + Sync {
     async fn leave(&self, org: &OrganizationId, id: &ConnectionId, room: &str) -> StoreResult<()>;
     /// The connections in a room of one organization.
     async fn members(&self, org: &OrganizationId, room: &str) -> StoreResult<Vec<ConnectionId>>;
+    /// Who a connection is: on API Gateway, a WebSocket message carries only its
+    /// connection id, and the organization must come from here, never from the message.
+    async fn lookup(&self, id: &ConnectionId) -> StoreResult<Option<ConnectionInfo>>;
 }
 
 /// Delivers appended events to the organization's live subscribers. Delivery is

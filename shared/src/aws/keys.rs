@@ -1,0 +1,95 @@
+//! The DynamoDB key design: one table, partition key `pk` and sort key `sk` (strings),
+//! one global secondary index `gsi1` (`gsi1pk`, `gsi1sk`), and TTL on `expiresAt`
+//! (epoch seconds). Every access is a get or a query on a key; nothing scans.
+//!
+//! | item | pk | sk | other attributes |
+//! | --- | --- | --- | --- |
+//! | organization | `ORG#{org}` | `PROFILE` | `name` |
+//! | log bounds | `ORG#{org}` | `LOG` | `head` |
+//! | member | `ORG#{org}` | `MEMBER#{user}` | `membership` (JSON) |
+//! | player | `ORG#{org}` | `PLAYER#{player}` | `name`, `whatsapp` |
+//! | player by WhatsApp id | `ORG#{org}` | `PLAYERWA#{wa_id}` | `playerId` |
+//! | WhatsApp number | `WANUM#{phone_number_id}` | `WANUM` | `org` |
+//! | event | `EVT#{org}` | `{id:020}` | `type`, `ts` (ms), `payload`, `expiresAt`; `gsi1pk` = pk, `gsi1sk` = `{ts:015}#{id:020}` |
+//! | event dedup key | `DEDUP#{org}#{key}` | `DEDUP` | `eventId`, `expiresAt` |
+//! | ticket | `TICKET#{sha256 hex}` | `TICKET` | `grant` (JSON), `expiresMs`, `expiresAt` |
+//! | inbound message | `MSG#{org}` | `IN#{message id}` | `record` (JSON) |
+//! | connection | `CONN#{connection}` | `CONN` | `org`, `user`, `rooms` (string set), `expiresAt` |
+//! | room member | `ROOM#{org}#{room}` | `{connection}` | `expiresAt` |
+//!
+//! Identifiers cannot contain `#` (see `domain::ids`), so no key can reach into another
+//! organization's.
+
+use crate::domain::event::EventId;
+use crate::domain::ids::OrganizationId;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const GSI1: &str = "gsi1";
+pub const GSI1PK: &str = "gsi1pk";
+pub const GSI1SK: &str = "gsi1sk";
+pub const TTL: &str = "expiresAt";
+
+pub fn org(org: &OrganizationId) -> String {
+    format!("ORG#{org}")
+}
+pub const PROFILE: &str = "PROFILE";
+pub const LOG: &str = "LOG";
+pub fn member(user: &str) -> String {
+    format!("MEMBER#{user}")
+}
+pub fn player(id: &str) -> String {
+    format!("PLAYER#{id}")
+}
+pub fn player_wa(wa: &str) -> String {
+    format!("PLAYERWA#{wa}")
+}
+pub fn wa_number(number: &str) -> String {
+    format!("WANUM#{number}")
+}
+pub const WANUM: &str = "WANUM";
+pub fn events(org: &OrganizationId) -> String {
+    format!("EVT#{org}")
+}
+pub fn event_sk(id: EventId) -> String {
+    format!("{:020}", id.0)
+}
+pub fn event_time_sk(ts_ms: i64, id: EventId) -> String {
+    format!("{:015}#{:020}", ts_ms.max(0), id.0)
+}
+pub fn time_floor(ts_ms: i64) -> String {
+    format!("{:015}", ts_ms.max(0))
+}
+pub fn dedup(org: &OrganizationId, key: &str) -> String {
+    format!("DEDUP#{org}#{key}")
+}
+pub const DEDUP: &str = "DEDUP";
+pub fn ticket(digest: &[u8; 32]) -> String {
+    format!("TICKET#{}", hex::encode(digest))
+}
+pub const TICKET: &str = "TICKET";
+pub fn messages(org: &OrganizationId) -> String {
+    format!("MSG#{org}")
+}
+pub fn inbound(id: &str) -> String {
+    format!("IN#{id}")
+}
+pub fn connection(id: &str) -> String {
+    format!("CONN#{id}")
+}
+pub const CONN: &str = "CONN";
+pub fn room(org: &OrganizationId, room: &str) -> String {
+    format!("ROOM#{org}#{room}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_keys_sort_by_id_and_time() {
+        assert!(event_sk(EventId(9)) < event_sk(EventId(10)));
+        assert!(event_time_sk(999, EventId(5)) < event_time_sk(1000, EventId(1)));
+        assert!(time_floor(1000) <= event_time_sk(1000, EventId(1)));
+    }
+}

@@ -1,0 +1,80 @@
+//! The AWS adapters against the ports' shared suite, over HTTP to a real emulator (moto
+//! server, started by `make test`, which sets `AWS_ENDPOINT_URL`).
+
+use pitchside::aws::{DynamoRegistry, DynamoStore, SqsQueue, bootstrap};
+use pitchside::port_suite;
+
+async fn sdk() -> aws_config::SdkConfig {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run these through `make test`, which starts moto"
+    );
+    pitchside::aws::sdk_config().await
+}
+
+fn unique(tag: &str) -> String {
+    format!("pitchside-{tag}-{}", hex::encode(rand::random::<[u8; 4]>()))
+}
+
+async fn table() -> (aws_sdk_dynamodb::Client, String) {
+    let client = aws_sdk_dynamodb::Client::new(&sdk().await);
+    let name = unique("t");
+    bootstrap::create_table(&client, &name).await.unwrap();
+    (client, name)
+}
+
+fn store(client: aws_sdk_dynamodb::Client, table: String) -> DynamoStore {
+    DynamoStore::new(client, table, pitchside::aws::dynamo::DEFAULT_RETENTION)
+}
+
+#[tokio::test]
+async fn event_log() {
+    let (c, t) = table().await;
+    port_suite::event_log(&store(c, t)).await;
+}
+
+#[tokio::test]
+async fn directory() {
+    let (c, t) = table().await;
+    port_suite::directory(&store(c, t)).await;
+}
+
+#[tokio::test]
+async fn tickets() {
+    let (c, t) = table().await;
+    port_suite::tickets(&store(c, t)).await;
+}
+
+#[tokio::test]
+async fn messages() {
+    let (c, t) = table().await;
+    port_suite::messages(&store(c, t)).await;
+}
+
+#[tokio::test]
+async fn registry() {
+    let (c, t) = table().await;
+    port_suite::registry(&DynamoRegistry::new(c, t)).await;
+}
+
+#[tokio::test]
+async fn queue() {
+    let client = aws_sdk_sqs::Client::new(&sdk().await);
+    let (url, dlq) = bootstrap::create_queues(&client, &unique("q"), 3)
+        .await
+        .unwrap();
+    port_suite::queue(&SqsQueue::new(client, url, Some(dlq)), 3).await;
+}
+
+#[tokio::test]
+async fn bootstrap_is_idempotent() {
+    let (c, t) = table().await;
+    bootstrap::create_table(&c, &t).await.unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk().await);
+    let name = unique("q");
+    let first = bootstrap::create_queues(&sqs, &name, 3).await.unwrap();
+    assert_eq!(
+        bootstrap::create_queues(&sqs, &name, 3).await.unwrap(),
+        first
+    );
+}
