@@ -18,6 +18,11 @@ pub const WHATSAPP_APP_SECRET: &str = "PITCHSIDE_WHATSAPP_APP_SECRET";
 pub const WHATSAPP_VERIFY_TOKEN: &str = "PITCHSIDE_WHATSAPP_VERIFY_TOKEN";
 pub const STRIPE_WEBHOOK_SECRET: &str = "PITCHSIDE_STRIPE_WEBHOOK_SECRET";
 pub const ADMIN_API_KEY: &str = "PITCHSIDE_ADMIN_API_KEY";
+pub const RETENTION_DAYS: &str = "PITCHSIDE_RETENTION_DAYS";
+pub const TABLE: &str = "PITCHSIDE_TABLE";
+pub const QUEUE_URL: &str = "PITCHSIDE_QUEUE_URL";
+pub const DEAD_LETTER_QUEUE_URL: &str = "PITCHSIDE_DEAD_LETTER_QUEUE_URL";
+pub const WS_ENDPOINT: &str = "PITCHSIDE_WS_ENDPOINT";
 
 /// A setting that stops start-up, named so the operator knows what to fix. The value is
 /// never repeated: it may be a secret.
@@ -61,6 +66,17 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Where the AWS backend's resources are (`PITCHSIDE_BACKEND=aws`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub table: String,
+    pub queue_url: String,
+    pub dead_letter_queue_url: Option<String>,
+    /// The WebSocket management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
+    /// The local gateway defaults it to itself.
+    pub ws_endpoint: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub addr: SocketAddr,
@@ -73,6 +89,10 @@ pub struct Settings {
     pub whatsapp_verify_token: Secret,
     pub stripe_webhook_secret: Option<Secret>,
     pub admin_api_key: Secret,
+    /// How long the event log keeps events (and dedup records).
+    pub retention: std::time::Duration,
+    /// Present exactly when the backend is `aws`.
+    pub aws: Option<AwsSettings>,
 }
 
 /// Development values that `--demo` supplies for whatever the environment leaves unset.
@@ -139,6 +159,27 @@ impl Settings {
                 format!("must be at least {MIN_ADMIN_KEY} characters"),
             ));
         }
+        let retention_days = match get(RETENTION_DAYS) {
+            None => 7,
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(d) if (1..=365).contains(&d) => d,
+                _ => {
+                    return Err(bad(
+                        RETENTION_DAYS,
+                        "must be a whole number of days from 1 to 365",
+                    ));
+                }
+            },
+        };
+        let aws = match backend {
+            Backend::Embedded => None,
+            Backend::Aws => Some(AwsSettings {
+                table: required(TABLE)?,
+                queue_url: required(QUEUE_URL)?,
+                dead_letter_queue_url: get(DEAD_LETTER_QUEUE_URL),
+                ws_endpoint: get(WS_ENDPOINT),
+            }),
+        };
         Ok(Settings {
             addr,
             data_dir,
@@ -150,6 +191,8 @@ impl Settings {
             whatsapp_verify_token: Secret::new(required(WHATSAPP_VERIFY_TOKEN)?),
             stripe_webhook_secret: get(STRIPE_WEBHOOK_SECRET).map(Secret::new),
             admin_api_key: Secret::new(admin_api_key),
+            retention: std::time::Duration::from_secs(retention_days * 24 * 3600),
+            aws,
         })
     }
 
@@ -242,6 +285,30 @@ mod tests {
         // And --demo does not add its secret next to it.
         let s = Settings::demo_from_lookup(env(&[(JWT_PUBLIC_KEY, &pem)])).unwrap();
         assert_eq!(s.token_key.algorithm(), jsonwebtoken::Algorithm::ES256);
+    }
+
+    #[test]
+    fn the_aws_backend_needs_its_resources() {
+        let mut pairs = complete();
+        pairs.push((BACKEND, "aws"));
+        assert_eq!(
+            Settings::from_lookup(env(&pairs)).unwrap_err().variable,
+            TABLE
+        );
+        pairs.push((TABLE, "pitchside"));
+        assert_eq!(
+            Settings::from_lookup(env(&pairs)).unwrap_err().variable,
+            QUEUE_URL
+        );
+        pairs.push((QUEUE_URL, "http://sqs/q"));
+        let s = Settings::from_lookup(env(&pairs)).unwrap();
+        assert_eq!(s.aws.unwrap().table, "pitchside");
+        assert_eq!(s.retention.as_secs(), 7 * 24 * 3600);
+        pairs.push((RETENTION_DAYS, "0"));
+        assert_eq!(
+            Settings::from_lookup(env(&pairs)).unwrap_err().variable,
+            RETENTION_DAYS
+        );
     }
 
     #[test]

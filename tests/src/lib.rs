@@ -45,6 +45,100 @@ pub fn binary() -> PathBuf {
     bin
 }
 
+/// Which backend the gateway runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// SQLite in a temporary folder.
+    Embedded,
+    /// DynamoDB and SQS on the emulator at `AWS_ENDPOINT_URL` (moto, started by
+    /// `make test`), with a fresh table and queue.
+    Aws,
+}
+
+/// Where one test's gateway keeps its data, so that a restart finds it again.
+pub struct Env {
+    pub mode: Mode,
+    pub dir: tempfile::TempDir,
+    pub vars: Vec<(String, String)>,
+}
+
+/// The AWS client settings passed through to the gateway.
+const AWS_PASSTHROUGH: [&str; 4] = [
+    "AWS_ENDPOINT_URL",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+];
+
+impl Env {
+    pub async fn new(mode: Mode) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let mut vars = vec![(
+            "PITCHSIDE_DATA_DIR".to_string(),
+            dir.path().display().to_string(),
+        )];
+        if mode == Mode::Aws {
+            assert!(
+                std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+                "AWS_ENDPOINT_URL is not set: run the tests through `make test`, which starts moto"
+            );
+            for k in AWS_PASSTHROUGH {
+                if let Ok(v) = std::env::var(k) {
+                    vars.push((k.to_string(), v));
+                }
+            }
+            let sdk = pitchside::aws::sdk_config().await;
+            let name = format!("bb-{}", hex::encode(rand::random::<[u8; 6]>()));
+            pitchside::aws::bootstrap::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &name)
+                .await
+                .unwrap();
+            let (url, dlq) =
+                pitchside::aws::bootstrap::create_queues(&aws_sdk_sqs::Client::new(&sdk), &name, 5)
+                    .await
+                    .unwrap();
+            vars.push(("PITCHSIDE_BACKEND".into(), "aws".into()));
+            vars.push(("PITCHSIDE_TABLE".into(), name));
+            vars.push(("PITCHSIDE_QUEUE_URL".into(), url));
+            vars.push(("PITCHSIDE_DEAD_LETTER_QUEUE_URL".into(), dlq));
+        }
+        Env { mode, dir, vars }
+    }
+
+    pub fn var(&self, name: &str) -> Option<&str> {
+        self.vars
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub async fn start(&self) -> Gateway {
+        let vars: Vec<(&str, &str)> = self
+            .vars
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Gateway::start_with(self.dir.path(), &vars).await.unwrap()
+    }
+}
+
+/// Runs one scenario in both modes: `both_modes!(name);` makes `name::embedded` and
+/// `name::aws` from `async fn name(mode: Mode)`.
+#[macro_export]
+macro_rules! both_modes {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test]
+            async fn embedded() {
+                super::$scenario($crate::Mode::Embedded).await;
+            }
+            #[tokio::test]
+            async fn aws() {
+                super::$scenario($crate::Mode::Aws).await;
+            }
+        }
+    };
+}
+
 /// A running gateway process.
 pub struct Gateway {
     child: Child,

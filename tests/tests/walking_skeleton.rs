@@ -24,10 +24,10 @@ fn assert_envelope(v: &Value, org: &str, text: &str) {
     assert_eq!(v["payload"]["type"], "text", "{v}");
 }
 
-#[tokio::test]
-async fn a_signed_webhook_reaches_only_its_organization_and_survives_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path()).await.unwrap();
+both_modes!(a_signed_webhook_reaches_only_its_organization_and_survives_a_restart);
+async fn a_signed_webhook_reaches_only_its_organization_and_survives_a_restart(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
     gw.seed_org("org-a", PHONE_A, WA_A).await.unwrap();
     gw.seed_org("org-b", PHONE_B, WA_B).await.unwrap();
     let token_a = token(JWT_SECRET, "org-a", "admin-org-a", &["admin"]);
@@ -106,7 +106,7 @@ async fn a_signed_webhook_reaches_only_its_organization_and_survives_a_restart()
     // Kill -9 and restart on the same data: the log is intact, ids unchanged.
     drop((sse_a, sse_b, ws_a, ws_b));
     gw.kill().await.unwrap();
-    let gw = Gateway::start(dir.path()).await.unwrap();
+    let gw = env.start().await;
     let page = gw.catch_up(&token_a, "after=0").await.unwrap();
     assert_eq!(page["success"], true);
     let data = page["data"].as_array().unwrap();
@@ -134,10 +134,10 @@ async fn a_signed_webhook_reaches_only_its_organization_and_survives_a_restart()
     assert_eq!(live["id"], (ids[1] + 1).to_string());
 }
 
-#[tokio::test]
-async fn redelivered_webhooks_do_not_duplicate_events() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path()).await.unwrap();
+both_modes!(redelivered_webhooks_do_not_duplicate_events);
+async fn redelivered_webhooks_do_not_duplicate_events(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
     gw.seed_org("org-d", PHONE_A, WA_A).await.unwrap();
     let t = token(JWT_SECRET, "org-d", "admin-org-d", &["viewer"]);
     let mut sse = SseClient::connect(&gw.url("/sse/events"), Some(&t), None)
@@ -167,10 +167,10 @@ async fn redelivered_webhooks_do_not_duplicate_events() {
     assert_eq!(texts, ["once", "marker"]);
 }
 
-#[tokio::test]
-async fn handshakes_refuse_missing_bad_and_foreign_credentials() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path()).await.unwrap();
+both_modes!(handshakes_refuse_missing_bad_and_foreign_credentials);
+async fn handshakes_refuse_missing_bad_and_foreign_credentials(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
     gw.seed_org("org-a", PHONE_A, WA_A).await.unwrap();
     gw.seed_org("org-b", PHONE_B, WA_B).await.unwrap();
 
@@ -226,10 +226,10 @@ async fn handshakes_refuse_missing_bad_and_foreign_credentials() {
     assert_eq!(ws_connect(&gw.addr, Some(&good)).await.err(), Some(401));
 }
 
-#[tokio::test]
-async fn tickets_are_single_use_and_scoped_to_the_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path()).await.unwrap();
+both_modes!(tickets_are_single_use_and_scoped_to_the_token);
+async fn tickets_are_single_use_and_scoped_to_the_token(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
     gw.seed_org("org-a", PHONE_A, WA_A).await.unwrap();
     let t = token(JWT_SECRET, "org-a", "admin-org-a", &["admin"]);
     let client = reqwest::Client::new();
@@ -262,10 +262,10 @@ async fn tickets_are_single_use_and_scoped_to_the_token() {
     );
 }
 
-#[tokio::test]
-async fn whatsapp_verification_and_admin_errors() {
-    let dir = tempfile::tempdir().unwrap();
-    let gw = Gateway::start(dir.path()).await.unwrap();
+both_modes!(whatsapp_verification_and_admin_errors);
+async fn whatsapp_verification_and_admin_errors(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
     let client = reqwest::Client::new();
     let ok = client
         .get(gw.url(&format!("/whatsapp/webhook?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=8675309")))

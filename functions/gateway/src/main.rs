@@ -6,6 +6,7 @@ mod logging;
 mod routes;
 mod serve;
 mod simulate;
+mod sockets;
 mod state;
 mod worker;
 
@@ -34,6 +35,17 @@ enum Command {
     },
     /// Send correctly signed sample webhooks to a running gateway.
     Simulate(simulate::Args),
+    /// Create the DynamoDB table and SQS queues of the AWS backend (for an emulator such
+    /// as LocalStack or moto; on AWS the SAM template creates them). Idempotent; prints
+    /// the settings to use.
+    AwsBootstrap {
+        /// The table's name.
+        #[arg(long, default_value = "pitchside")]
+        table: String,
+        /// The queue's name (the dead-letter queue is `<name>-dlq`).
+        #[arg(long, default_value = "pitchside-inbound")]
+        queue: String,
+    },
 }
 
 #[tokio::main]
@@ -45,6 +57,7 @@ async fn main() -> std::process::ExitCode {
             serve::run(demo).await
         }
         Command::Simulate(args) => simulate::run(args).await,
+        Command::AwsBootstrap { table, queue } => serve::aws_bootstrap(&table, &queue).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

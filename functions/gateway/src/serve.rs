@@ -1,19 +1,23 @@
-//! `pitchside serve`: settings, the embedded backend, the worker loop and the HTTP
-//! server, in one process.
+//! `pitchside serve`: settings, the backend (embedded or AWS), the worker loop and the
+//! HTTP server, in one process.
 
-use crate::state::AppState;
+use crate::sockets::LocalSockets;
+use crate::state::{AppState, WsDelivery};
 use crate::{demo, routes, worker};
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use pitchside::app::Ports;
 use pitchside::app::authn::Authenticator;
-use pitchside::config::{Backend, Settings};
+use pitchside::aws;
+use pitchside::config::{self, Settings};
 use pitchside::domain::auth::TokenVerifier;
 use pitchside::embedded::{Db, Hub, MemoryRegistry, SqliteQueue, SqliteStore};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tracing::info;
 
-/// Receives before a queued message goes to the dead letters.
+/// Receives before a queued message goes to the dead letters (embedded; on AWS, the
+/// queue's redrive policy).
 const MAX_RECEIVES: u32 = 5;
 
 pub async fn run(demo_mode: bool) -> Result<()> {
@@ -24,43 +28,29 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         Settings::from_lookup(env)
     }
     .context("invalid configuration")?;
-    if settings.backend == Backend::Aws {
-        bail!(
-            "PITCHSIDE_BACKEND=aws: the AWS backend is not part of this build yet; use `embedded` (the default)"
-        );
-    }
 
-    let db = Db::open(&settings.data_dir)
-        .with_context(|| format!("cannot open the store in {}", settings.data_dir.display()))?;
-    let store = Arc::new(SqliteStore::new(db.clone()));
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("{}: cannot listen on {}", config::ADDR, settings.addr))?;
+    let addr = listener.local_addr()?;
+
     let hub = Arc::new(Hub::default());
-    let ports = Ports {
-        log: store.clone(),
-        directory: store.clone(),
-        tickets: store.clone(),
-        messages: store.clone(),
-        queue: Arc::new(SqliteQueue::new(db.clone(), MAX_RECEIVES)),
-        registry: Arc::new(MemoryRegistry::default()),
-        pusher: hub.clone(),
-    };
+    let (ports, ws_delivery, where_) = backend(&settings, addr, hub.clone()).await?;
     let verifier = TokenVerifier::new(
         &settings.token_key,
         settings.jwt_issuer.as_deref(),
         settings.jwt_audience.as_deref(),
     )
-    .context("PITCHSIDE_JWT_PUBLIC_KEY: unusable key")?;
+    .with_context(|| format!("{}: unusable key", config::JWT_PUBLIC_KEY))?;
     let auth = Authenticator::new(verifier, ports.directory.clone(), ports.tickets.clone());
     let state = AppState {
         ports: ports.clone(),
         hub,
         auth,
         settings: Arc::new(settings),
+        sockets: Arc::new(LocalSockets::default()),
+        ws_delivery,
     };
-
-    let listener = tokio::net::TcpListener::bind(state.settings.addr)
-        .await
-        .with_context(|| format!("PITCHSIDE_ADDR: cannot listen on {}", state.settings.addr))?;
-    let addr = listener.local_addr()?;
 
     if demo_mode {
         demo::seed(&ports)
@@ -77,7 +67,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     if demo_mode {
         demo::print_guide(&state.settings, addr);
     }
-    info!(%addr, data_dir = %db.path().display(), "gateway started");
+    info!(%addr, backend = %where_, "gateway started");
 
     let app = routes::router(state);
     axum::serve(listener, app)
@@ -87,6 +77,85 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     let _ = stop_tx.send(true);
     let _ = worker.await;
     info!("gateway stopped");
+    Ok(())
+}
+
+/// The ports of the configured backend, how WebSockets get their events, and a line
+/// saying where the data lives.
+async fn backend(
+    settings: &Settings,
+    addr: SocketAddr,
+    hub: Arc<Hub>,
+) -> Result<(Ports, WsDelivery, String)> {
+    match &settings.aws {
+        None => {
+            let db = Db::open(&settings.data_dir).with_context(|| {
+                format!(
+                    "{}: cannot open the store in {}",
+                    config::DATA_DIR,
+                    settings.data_dir.display()
+                )
+            })?;
+            let store = Arc::new(SqliteStore::new(db.clone()));
+            let ports = Ports {
+                log: store.clone(),
+                directory: store.clone(),
+                tickets: store.clone(),
+                messages: store,
+                queue: Arc::new(SqliteQueue::new(db.clone(), MAX_RECEIVES)),
+                registry: Arc::new(MemoryRegistry::default()),
+                pusher: hub,
+            };
+            Ok((
+                ports,
+                WsDelivery::Hub,
+                format!("embedded ({})", db.path().display()),
+            ))
+        }
+        Some(aws_settings) => {
+            let sdk = aws::sdk_config().await;
+            // WebSockets live in this process: the worker's API Gateway client posts to
+            // this gateway's own @connections endpoint, unless told otherwise.
+            let endpoint = aws_settings
+                .ws_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            let (ports, _) = aws::wiring::ports(
+                &sdk,
+                aws_settings,
+                settings.retention,
+                Some(&endpoint),
+                Some(hub),
+            );
+            Ok((
+                ports,
+                WsDelivery::Management,
+                format!(
+                    "aws (table {}, queue {})",
+                    aws_settings.table, aws_settings.queue_url
+                ),
+            ))
+        }
+    }
+}
+
+/// `pitchside aws-bootstrap`.
+pub async fn aws_bootstrap(table: &str, queue: &str) -> Result<()> {
+    let sdk = aws::sdk_config().await;
+    aws::bootstrap::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
+        .await
+        .with_context(|| format!("creating table {table}"))?;
+    let (url, dlq) = aws::bootstrap::create_queues(
+        &aws_sdk_sqs::Client::new(&sdk),
+        queue,
+        aws::bootstrap::MAX_RECEIVES,
+    )
+    .await
+    .with_context(|| format!("creating queue {queue}"))?;
+    println!("{}=aws", config::BACKEND);
+    println!("{}={table}", config::TABLE);
+    println!("{}={url}", config::QUEUE_URL);
+    println!("{}={dlq}", config::DEAD_LETTER_QUEUE_URL);
     Ok(())
 }
 

@@ -7,6 +7,7 @@ pub mod dynamo;
 pub mod keys;
 pub mod registry;
 pub mod sqs;
+pub mod wiring;
 
 pub use apigw::ApiGatewayPusher;
 pub use dynamo::DynamoStore;

@@ -245,3 +245,17 @@ pub trait ConnectionRegistry: Send + Sync {
 pub trait Pusher: Send + Sync {
     async fn publish(&self, event: &Event) -> StoreResult<()>;
 }
+
+/// Publishes to several pushers in turn (the local gateway in AWS mode: its own SSE hub
+/// and API Gateway's management API).
+pub struct Fanout(pub Vec<std::sync::Arc<dyn Pusher>>);
+
+#[async_trait]
+impl Pusher for Fanout {
+    async fn publish(&self, event: &Event) -> StoreResult<()> {
+        for p in &self.0 {
+            p.publish(event).await?;
+        }
+        Ok(())
+    }
+}

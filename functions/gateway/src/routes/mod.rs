@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod connections;
 mod events;
 mod sse;
 mod webhook;
@@ -32,6 +33,12 @@ pub fn router(state: AppState) -> Router {
         .route("/events/catch-up", get(events::catch_up))
         .route("/sse/events", get(sse::events))
         .route("/ws", get(ws::upgrade))
+        .route(
+            "/@connections/{id}",
+            post(connections::post)
+                .get(connections::get)
+                .delete(connections::delete),
+        )
         .route("/admin/organizations/{org}", put(admin::organization))
         .route(
             "/admin/organizations/{org}/whatsapp/{number}",

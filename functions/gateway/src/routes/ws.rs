@@ -4,16 +4,19 @@
 
 use super::HttpError;
 use super::auth::principal;
-use crate::state::AppState;
+use crate::state::{AppState, WsDelivery};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use pitchside::domain::auth::Principal;
 use pitchside::domain::ws::{self, Action, MAX_CLIENT_MESSAGE};
+use pitchside::embedded::Frame;
 use pitchside::ports::{ConnectionId, ConnectionInfo};
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use std::sync::Arc;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
 use tracing::Instrument;
 
 #[derive(Deserialize)]
@@ -41,72 +44,103 @@ pub async fn upgrade(
     }
 }
 
-async fn session(state: AppState, who: Principal, mut socket: WebSocket) {
+async fn session(state: AppState, who: Principal, socket: WebSocket) {
     let conn = ConnectionInfo {
-        id: ConnectionId(hex::encode(rand_bytes())),
+        id: ConnectionId(hex::encode(uuid::Uuid::new_v4().into_bytes())),
         org: who.org.clone(),
         user: who.user.clone(),
     };
     tracing::Span::current().record("connection", conn.id.0.as_str());
-    // Subscribe first, then register: the connection is live before anyone can see it.
-    let mut rx = state.hub.subscribe(&who.org);
-    if let Err(e) = state.ports.registry.register(&conn).await {
-        tracing::warn!(error = %e, "cannot register the connection");
-        return;
-    }
-    tracing::info!("websocket connected");
-    loop {
-        tokio::select! {
-            r = rx.recv() => match r {
-                Ok(frame) => {
-                    let Ok(text) = Utf8Bytes::try_from(frame.json.clone()) else { continue };
-                    if socket.send(Message::Text(text)).await.is_err() {
-                        break;
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::info!(missed, "websocket subscriber fell behind; closing");
-                    let _ = socket
-                        .send(Message::Close(Some(CloseFrame {
-                            code: CLOSE_TOO_SLOW,
-                            reason: Utf8Bytes::from_static("too slow: reconnect and catch up"),
-                        })))
-                        .await;
-                    break;
-                }
-                Err(RecvError::Closed) => break,
-            },
-            m = socket.recv() => match m {
-                Some(Ok(Message::Text(text))) => {
-                    let reply = match ws::parse(&text) {
-                        Ok(Action::Ping { request_id }) => ws::pong(request_id.as_deref()),
-                        Err(refusal) => refusal.to_json(),
-                    };
-                    if socket.send(Message::Text(reply.into())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Binary(_))) => {
-                    let refusal = ws::Refusal {
-                        request_id: None,
-                        code: "bad_request",
-                        message: "messages are JSON text frames".into(),
-                    };
-                    if socket.send(Message::Text(refusal.to_json().into())).await.is_err() {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-            },
+    // Listen first, then register: the connection can receive before anyone finds it.
+    let source = match state.ws_delivery {
+        WsDelivery::Hub => Source::Hub(state.hub.subscribe(&who.org)),
+        WsDelivery::Management => Source::Outbox(state.sockets.open(conn.id.clone())),
+    };
+    match state.ports.registry.register(&conn).await {
+        Ok(()) => {
+            tracing::info!("websocket connected");
+            pump(socket, source).await;
         }
+        Err(e) => tracing::warn!(error = %e, "cannot register the connection"),
     }
+    state.sockets.close(&conn.id);
     if let Err(e) = state.ports.registry.remove(&conn.org, &conn.id).await {
         tracing::warn!(error = %e, "cannot remove the connection from the registry");
     }
     tracing::info!("websocket disconnected");
 }
 
-fn rand_bytes() -> [u8; 16] {
-    uuid::Uuid::new_v4().into_bytes()
+/// Where a connection's events come from.
+enum Source {
+    Hub(broadcast::Receiver<Arc<Frame>>),
+    Outbox(mpsc::Receiver<Utf8Bytes>),
+}
+
+impl Source {
+    /// The next frame to send; `Err` with a close frame when the client fell behind,
+    /// `Ok(None)` when the source is gone.
+    async fn next(&mut self) -> Result<Option<Utf8Bytes>, CloseFrame> {
+        let too_slow = || CloseFrame {
+            code: CLOSE_TOO_SLOW,
+            reason: Utf8Bytes::from_static("too slow: reconnect and catch up"),
+        };
+        match self {
+            Source::Hub(rx) => loop {
+                match rx.recv().await {
+                    Ok(frame) => match Utf8Bytes::try_from(frame.json.clone()) {
+                        Ok(text) => return Ok(Some(text)),
+                        Err(_) => continue,
+                    },
+                    Err(RecvError::Lagged(_)) => return Err(too_slow()),
+                    Err(RecvError::Closed) => return Ok(None),
+                }
+            },
+            // The outbox is dropped when the connection fell behind or was closed
+            // through @connections.
+            Source::Outbox(rx) => match rx.recv().await {
+                Some(text) => Ok(Some(text)),
+                None => Err(too_slow()),
+            },
+        }
+    }
+}
+
+/// Moves events out and answers client messages until either side ends.
+async fn pump(mut socket: WebSocket, mut source: Source) {
+    loop {
+        tokio::select! {
+            next = source.next() => match next {
+                Ok(Some(text)) => {
+                    if socket.send(Message::Text(text)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(None) => return,
+                Err(close) => {
+                    tracing::info!("websocket subscriber fell behind; closing");
+                    let _ = socket.send(Message::Close(Some(close))).await;
+                    return;
+                }
+            },
+            m = socket.recv() => {
+                let reply = match m {
+                    Some(Ok(Message::Text(text))) => match ws::parse(&text) {
+                        Ok(Action::Ping { request_id }) => ws::pong(request_id.as_deref()),
+                        Err(refusal) => refusal.to_json(),
+                    },
+                    Some(Ok(Message::Binary(_))) => ws::Refusal {
+                        request_id: None,
+                        code: "bad_request",
+                        message: "messages are JSON text frames".into(),
+                    }
+                    .to_json(),
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                };
+                if socket.send(Message::Text(reply.into())).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
