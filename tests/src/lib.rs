@@ -16,6 +16,8 @@ use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+pub mod runtime_api;
+
 pub const JWT_SECRET: &str = "black-box-test-jwt-secret-0123456789abcdef";
 pub const APP_SECRET: &str = "black-box-test-whatsapp-app-secret";
 pub const VERIFY_TOKEN: &str = "black-box-verify-token";
@@ -31,15 +33,20 @@ pub fn binary() -> PathBuf {
     if let Some(p) = std::env::var_os("PITCHSIDE_BIN") {
         return PathBuf::from(p);
     }
+    binary_named("pitchside")
+}
+
+/// A binary of the workspace, built next to the tests.
+pub fn binary_named(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("tests run from target/<profile>/deps");
-    let bin = profile_dir.join("pitchside");
+    let bin = profile_dir.join(name);
     assert!(
         bin.exists(),
-        "{} is missing: build it first (`cargo build -p pitchside`, which `make test` does)",
+        "{} is missing: build it first (`cargo build --workspace`, which `make test` does)",
         bin.display()
     );
     bin

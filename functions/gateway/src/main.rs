@@ -2,13 +2,10 @@
 //! the tools around it (`simulate`).
 
 mod demo;
-mod logging;
-mod routes;
 mod serve;
 mod simulate;
-mod sockets;
-mod state;
-mod worker;
+
+use pitchside_http::logging;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};

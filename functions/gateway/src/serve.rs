@@ -1,9 +1,7 @@
 //! `pitchside serve`: settings, the backend (embedded or AWS), the worker loop and the
 //! HTTP server, in one process.
 
-use crate::sockets::LocalSockets;
-use crate::state::{AppState, WsDelivery};
-use crate::{demo, routes, worker};
+use crate::demo;
 use anyhow::{Context, Result};
 use pitchside::app::Ports;
 use pitchside::app::authn::Authenticator;
@@ -11,6 +9,9 @@ use pitchside::aws;
 use pitchside::config::{self, Settings};
 use pitchside::domain::auth::TokenVerifier;
 use pitchside::embedded::{Db, Hub, MemoryRegistry, SqliteQueue, SqliteStore};
+use pitchside_http::sockets::LocalSockets;
+use pitchside_http::state::{AppState, SseSource, WsDelivery};
+use pitchside_http::{routes, worker};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -50,6 +51,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         settings: Arc::new(settings),
         sockets: Arc::new(LocalSockets::default()),
         ws_delivery,
+        sse_source: SseSource::Hub,
     };
 
     if demo_mode {

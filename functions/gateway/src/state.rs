@@ -20,6 +20,22 @@ pub struct AppState {
     /// the `@connections` endpoint that the worker's API Gateway client posts to (AWS
     /// mode, as on AWS).
     pub ws_delivery: WsDelivery,
+    /// Where SSE streams follow new events from.
+    pub sse_source: SseSource,
+}
+
+/// How an SSE stream learns of new events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SseSource {
+    /// The in-process hub: the worker runs in this process.
+    Hub,
+    /// Polling the log (the `sse` Lambda: nothing is pushed into a function), for at
+    /// most `lifetime`, after which the stream ends with a `retry:` hint and the client
+    /// resumes from its last id.
+    Poll {
+        interval: std::time::Duration,
+        lifetime: std::time::Duration,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,6 +8,7 @@ pub mod catchup;
 pub mod error;
 pub mod webhook;
 pub mod worker;
+pub mod ws;
 
 pub use error::ApiError;
 

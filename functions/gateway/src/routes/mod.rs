@@ -22,23 +22,49 @@ use tower_http::trace::TraceLayer;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// Every route: the local gateway.
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route(
-            "/whatsapp/webhook",
-            get(webhook::verify).post(webhook::receive),
-        )
-        .route("/auth/ticket", post(auth::ticket))
-        .route("/events/catch-up", get(events::catch_up))
-        .route("/sse/events", get(sse::events))
+    let routes = Router::new()
+        .merge(webhook_routes())
+        .merge(api_routes())
+        .merge(sse_routes())
         .route("/ws", get(ws::upgrade))
         .route(
             "/@connections/{id}",
             post(connections::post)
                 .get(connections::get)
                 .delete(connections::delete),
-        )
+        );
+    finish(routes, state)
+}
+
+/// The `webhook` function's routes.
+pub fn webhook_router(state: AppState) -> Router {
+    finish(webhook_routes(), state)
+}
+
+/// The `api` function's routes.
+pub fn api_router(state: AppState) -> Router {
+    finish(api_routes(), state)
+}
+
+/// The `sse` function's route.
+pub fn sse_router(state: AppState) -> Router {
+    finish(sse_routes(), state)
+}
+
+fn webhook_routes() -> Router<AppState> {
+    Router::new().route(
+        "/whatsapp/webhook",
+        get(webhook::verify).post(webhook::receive),
+    )
+}
+
+fn api_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/auth/ticket", post(auth::ticket))
+        .route("/events/catch-up", get(events::catch_up))
         .route("/admin/organizations/{org}", put(admin::organization))
         .route(
             "/admin/organizations/{org}/whatsapp/{number}",
@@ -52,6 +78,15 @@ pub fn router(state: AppState) -> Router {
             "/admin/organizations/{org}/players/{player}",
             put(admin::player),
         )
+}
+
+fn sse_routes() -> Router<AppState> {
+    Router::new().route("/sse/events", get(sse::events))
+}
+
+/// The fallback, request ids and the request span, on any set of routes.
+fn finish(routes: Router<AppState>, state: AppState) -> Router {
+    routes
         .fallback(|| async { HttpError(ApiError::not_found("route")) })
         .layer(
             ServiceBuilder::new()
@@ -77,6 +112,9 @@ pub fn router(state: AppState) -> Router {
         )
         .with_state(state)
 }
+
+/// The header that carries the request id (set from the Lambda request id on AWS).
+pub const REQUEST_ID_HEADER: HeaderName = REQUEST_ID;
 
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "ok"}))

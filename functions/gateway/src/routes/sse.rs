@@ -3,7 +3,7 @@
 
 use super::HttpError;
 use super::auth::principal;
-use crate::state::AppState;
+use crate::state::{AppState, SseSource};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -57,7 +57,17 @@ pub async fn events(
         .transpose()?;
 
     // Subscribe before reading the log, so that nothing appended in between is missed.
-    let rx = state.hub.subscribe(&who.org);
+    let live = match state.sse_source {
+        SseSource::Hub => Live::Hub(state.hub.subscribe(&who.org)),
+        SseSource::Poll { interval, lifetime } => {
+            let mut poll = tokio::time::interval(interval);
+            poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            Live::Poll {
+                poll,
+                deadline: tokio::time::Instant::now() + lifetime,
+            }
+        }
+    };
     let bounds = state
         .ports
         .log
@@ -84,7 +94,8 @@ pub async fn events(
     let stream = Stream {
         state,
         org: who.org,
-        rx,
+        live,
+        done: false,
         cursor,
         replaying: resume.is_some(),
         pending,
@@ -103,10 +114,22 @@ pub async fn events(
     Ok(resp)
 }
 
+/// How the stream follows new events once it has replayed.
+enum Live {
+    Hub(broadcast::Receiver<Arc<Frame>>),
+    /// Reads the log every `poll` tick until `deadline`, then ends the stream on purpose
+    /// (the client reconnects and resumes from its last id).
+    Poll {
+        poll: Interval,
+        deadline: tokio::time::Instant,
+    },
+}
+
 struct Stream {
     state: AppState,
     org: OrganizationId,
-    rx: broadcast::Receiver<Arc<Frame>>,
+    live: Live,
+    done: bool,
     /// The last id this stream has accounted for (sent, or filtered out).
     cursor: EventId,
     replaying: bool,
@@ -127,30 +150,46 @@ impl Stream {
                 }
                 continue;
             }
-            tokio::select! {
-                r = self.rx.recv() => match r {
-                    Ok(frame) if frame.id <= self.cursor => {}
-                    Ok(frame) if frame.id > self.cursor.next() => {
-                        // Ids in between were appended but not (yet) seen live: read them
-                        // from the log, which holds this frame too.
-                        self.replaying = true;
-                    }
-                    Ok(frame) => {
-                        self.cursor = frame.id;
-                        if self.filter.matches(frame.kind, frame.match_id.as_deref()) {
-                            return Some((Ok(frame.sse.clone()), self));
+            if self.done {
+                return None;
+            }
+            let heartbeat = self.heartbeat.tick();
+            match &mut self.live {
+                Live::Hub(rx) => tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(frame) if frame.id <= self.cursor => {}
+                        Ok(frame) if frame.id > self.cursor.next() => {
+                            // Ids in between were appended but not (yet) seen live: read
+                            // them from the log, which holds this frame too.
+                            self.replaying = true;
                         }
+                        Ok(frame) => {
+                            self.cursor = frame.id;
+                            if self.filter.matches(frame.kind, frame.match_id.as_deref()) {
+                                return Some((Ok(frame.sse.clone()), self));
+                            }
+                        }
+                        Err(RecvError::Lagged(missed)) => {
+                            // Too slow: cut off; the client resumes from its last id.
+                            tracing::info!(org = %self.org, missed, "sse subscriber fell behind; closing");
+                            return None;
+                        }
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = heartbeat => {
+                        return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
                     }
-                    Err(RecvError::Lagged(missed)) => {
-                        // Too slow: cut off; the client resumes from its last id.
-                        tracing::info!(org = %self.org, missed, "sse subscriber fell behind; closing");
-                        return None;
-                    }
-                    Err(RecvError::Closed) => return None,
                 },
-                _ = self.heartbeat.tick() => {
-                    return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
-                }
+                Live::Poll { poll, deadline } => tokio::select! {
+                    _ = poll.tick() => self.replaying = true,
+                    _ = heartbeat => {
+                        return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
+                    }
+                    _ = tokio::time::sleep_until(*deadline) => {
+                        self.done = true;
+                        return Some((Ok(Bytes::from(sse::retry_hint())), self));
+                    }
+                },
             }
         }
     }

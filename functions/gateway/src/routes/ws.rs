@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use pitchside::domain::auth::Principal;
-use pitchside::domain::ws::{self, Action, MAX_CLIENT_MESSAGE};
+use pitchside::domain::ws::{self, MAX_CLIENT_MESSAGE};
 use pitchside::embedded::Frame;
 use pitchside::ports::{ConnectionId, ConnectionInfo};
 use serde::Deserialize;
@@ -124,10 +124,7 @@ async fn pump(mut socket: WebSocket, mut source: Source) {
             },
             m = socket.recv() => {
                 let reply = match m {
-                    Some(Ok(Message::Text(text))) => match ws::parse(&text) {
-                        Ok(Action::Ping { request_id }) => ws::pong(request_id.as_deref()),
-                        Err(refusal) => refusal.to_json(),
-                    },
+                    Some(Ok(Message::Text(text))) => pitchside::app::ws::reply(&text),
                     Some(Ok(Message::Binary(_))) => ws::Refusal {
                         request_id: None,
                         code: "bad_request",

@@ -1,0 +1,120 @@
+//! The `ws` function (API Gateway WebSocket API): `$connect` authenticates (token
+//! header, cookie or `ticket` query parameter) and registers the connection in its
+//! organization; `$disconnect` removes it; every other route answers the client through
+//! the management API. A message's organization is its connection's, from the store.
+
+use aws_lambda_events::encodings::Body;
+use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use pitchside::app::authn::{Authenticator, credential};
+use pitchside::app::{ApiError, Ports, ws};
+use pitchside::aws::ApiGatewayPusher;
+use pitchside::ports::ConnectionId;
+use std::sync::Arc;
+
+struct Function {
+    ports: Ports,
+    auth: Authenticator,
+    sdk: aws_config::SdkConfig,
+    /// The configured management endpoint; else derived from each event.
+    endpoint: Option<String>,
+}
+
+fn respond(status: i64, body: String) -> ApiGatewayProxyResponse {
+    let mut r = ApiGatewayProxyResponse::default();
+    r.status_code = status;
+    r.body = Some(Body::Text(body));
+    r
+}
+
+fn refused(e: ApiError) -> ApiGatewayProxyResponse {
+    respond(i64::from(e.status), e.body().to_string())
+}
+
+impl Function {
+    async fn handle(
+        &self,
+        event: LambdaEvent<ApiGatewayWebsocketProxyRequest>,
+    ) -> Result<ApiGatewayProxyResponse, Error> {
+        let req = event.payload;
+        let ctx = &req.request_context;
+        let Some(id) = ctx.connection_id.clone().map(ConnectionId) else {
+            return Ok(refused(ApiError::bad_request("no connection id")));
+        };
+        let route = ctx.route_key.as_deref().unwrap_or("$default");
+        let span = tracing::info_span!("ws", request_id = %event.context.request_id, route, connection = %id.0, org = tracing::field::Empty);
+        let _enter = span.enter();
+        match route {
+            "$connect" => {
+                let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
+                let ticket = req.query_string_parameters.first("ticket");
+                let cred = match credential(header("authorization"), ticket, header("cookie")) {
+                    Ok(c) => c,
+                    Err(e) => return Ok(refused(e.into())),
+                };
+                match ws::connect(&self.auth, self.ports.registry.as_ref(), id, &cred).await {
+                    Ok((who, _)) => {
+                        span.record("org", who.org.as_str());
+                        tracing::info!("connected");
+                        Ok(respond(200, String::new()))
+                    }
+                    Err(e) => Ok(refused(e)),
+                }
+            }
+            "$disconnect" => {
+                ws::disconnect(self.ports.registry.as_ref(), &id)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(respond(200, String::new()))
+            }
+            _ => {
+                let Some(conn) = self
+                    .ports
+                    .registry
+                    .lookup(&id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                else {
+                    return Ok(refused(ApiError::new(
+                        401,
+                        "unauthorized",
+                        "unknown connection",
+                    )));
+                };
+                span.record("org", conn.org.as_str());
+                let reply = ws::reply(req.body.as_deref().unwrap_or_default());
+                let endpoint = match (&self.endpoint, &ctx.domain_name, &ctx.stage) {
+                    (Some(e), _, _) => e.clone(),
+                    (None, Some(domain), Some(stage)) => format!("https://{domain}/{stage}"),
+                    _ => return Err("no management endpoint: set PITCHSIDE_WS_ENDPOINT".into()),
+                };
+                let pusher = ApiGatewayPusher::new(
+                    pitchside::aws::management_client(&self.sdk, &endpoint),
+                    self.ports.registry.clone(),
+                    1,
+                );
+                pusher.post(&conn.org, &id, reply.as_bytes()).await;
+                Ok(respond(200, String::new()))
+            }
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    pitchside_lambdas::logging::init();
+    let settings = pitchside_lambdas::settings()?;
+    let ports = pitchside_lambdas::ports(&settings).await;
+    let auth = pitchside_lambdas::authenticator(&settings, &ports)?;
+    let function = Arc::new(Function {
+        ports,
+        auth,
+        sdk: pitchside::aws::sdk_config().await,
+        endpoint: settings.aws.as_ref().and_then(|a| a.ws_endpoint.clone()),
+    });
+    lambda_runtime::run(service_fn(move |event| {
+        let f = function.clone();
+        async move { f.handle(event).await }
+    }))
+    .await
+}

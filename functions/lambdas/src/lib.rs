@@ -1,0 +1,108 @@
+//! What every Lambda function starts from: JSON logs, the settings (the same variables
+//! as the local gateway), and the AWS ports. The functions themselves are in `bin/`.
+
+use anyhow::{Context, Result, bail};
+use pitchside::app::Ports;
+use pitchside::app::authn::Authenticator;
+use pitchside::aws;
+use pitchside::config::{self, Settings};
+use pitchside::domain::auth::TokenVerifier;
+use pitchside::embedded::Hub;
+use pitchside_http::sockets::LocalSockets;
+use pitchside_http::state::{AppState, SseSource, WsDelivery};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use pitchside_http::logging;
+
+/// How often the `sse` function reads the log for new events.
+pub const SSE_POLL: &str = "PITCHSIDE_SSE_POLL_MS";
+/// How long one `sse` invocation streams before it ends on purpose.
+pub const SSE_LIFETIME: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
+
+/// The settings, which must name the AWS backend.
+pub fn settings() -> Result<Settings> {
+    let s = Settings::from_lookup(|k| std::env::var(k).ok()).context("invalid configuration")?;
+    if s.aws.is_none() {
+        bail!(
+            "{}: the Lambda functions run on the AWS backend; set it to `aws`",
+            config::BACKEND
+        );
+    }
+    Ok(s)
+}
+
+/// The AWS ports, pushing through the management endpoint when one is configured.
+pub async fn ports(settings: &Settings) -> Ports {
+    let sdk = aws::sdk_config().await;
+    let aws_settings = settings.aws.as_ref().expect("checked by settings()");
+    aws::wiring::ports(
+        &sdk,
+        aws_settings,
+        settings.retention,
+        aws_settings.ws_endpoint.as_deref(),
+        None,
+    )
+    .0
+}
+
+pub fn authenticator(settings: &Settings, ports: &Ports) -> Result<Authenticator> {
+    let verifier = TokenVerifier::new(
+        &settings.token_key,
+        settings.jwt_issuer.as_deref(),
+        settings.jwt_audience.as_deref(),
+    )
+    .with_context(|| format!("{}: unusable key", config::JWT_PUBLIC_KEY))?;
+    Ok(Authenticator::new(
+        verifier,
+        ports.directory.clone(),
+        ports.tickets.clone(),
+    ))
+}
+
+fn env_number(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
+    match std::env::var(name) {
+        Err(_) => Ok(default),
+        Ok(v) => match v.trim().parse::<u64>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => bail!(
+                "{name}: must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ),
+        },
+    }
+}
+
+/// The state the HTTP functions serve their routes with.
+pub async fn http_state() -> Result<AppState> {
+    let settings = settings()?;
+    let ports = ports(&settings).await;
+    let auth = authenticator(&settings, &ports)?;
+    let sse_source = SseSource::Poll {
+        interval: Duration::from_millis(env_number(SSE_POLL, 1000, 100..=60_000)?),
+        lifetime: Duration::from_secs(env_number(SSE_LIFETIME, 300, 5..=840)?),
+    };
+    Ok(AppState {
+        ports,
+        hub: Arc::new(Hub::default()),
+        auth,
+        settings: Arc::new(settings),
+        sockets: Arc::new(LocalSockets::default()),
+        ws_delivery: WsDelivery::Management,
+        sse_source,
+    })
+}
+
+/// Puts the Lambda request id on the request, where the routes' request span reads it.
+pub fn with_lambda_request_id(mut req: lambda_http::Request) -> lambda_http::Request {
+    use lambda_http::RequestExt;
+    let id = req.lambda_context_ref().map(|c| c.request_id.clone());
+    if let Some(id) = id
+        && let Ok(v) = id.parse()
+    {
+        req.headers_mut()
+            .insert(pitchside_http::routes::REQUEST_ID_HEADER, v);
+    }
+    req
+}

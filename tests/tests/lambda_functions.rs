@@ -1,0 +1,280 @@
+//! Each Lambda function binary, run as Lambda runs it: through the Runtime API, with the
+//! sample events of `infra/events/`, against the emulator.
+
+use pitchside::aws::{DynamoRegistry, DynamoStore, SqsQueue};
+use pitchside::domain::auth::{Membership, Role};
+use pitchside::domain::event::{EventId, EventType, NewEvent};
+use pitchside::domain::ids::{OrganizationId, PhoneNumberId, UserId};
+use pitchside::domain::work::QueuedWork;
+use pitchside::ports::*;
+use pitchside_tests::runtime_api::{Chunk, RuntimeApi};
+use pitchside_tests::*;
+use serde_json::Value;
+use std::time::Duration;
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/../infra/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).unwrap()
+}
+
+/// An AWS-mode environment seeded with the sample organization, and the variables a
+/// function gets.
+struct Fixture {
+    env: Env,
+    vars: Vec<(String, String)>,
+    store: DynamoStore,
+    org: OrganizationId,
+}
+
+async fn fixture() -> Fixture {
+    let env = Env::new(Mode::Aws).await;
+    let meta = sample("sample-env.json");
+    let mut vars: Vec<(String, String)> = env.vars.clone();
+    for (k, v) in meta["values"].as_object().unwrap() {
+        vars.push((k.clone(), v.as_str().unwrap().to_string()));
+    }
+    let sdk = pitchside::aws::sdk_config().await;
+    let store = DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        env.var("PITCHSIDE_TABLE").unwrap(),
+        pitchside::aws::dynamo::DEFAULT_RETENTION,
+    );
+    let org = OrganizationId::new(meta["organization"].as_str().unwrap()).unwrap();
+    store
+        .put_organization(&Organization {
+            id: org.clone(),
+            name: "Sample Club".into(),
+        })
+        .await
+        .unwrap();
+    store
+        .put_whatsapp_number(
+            &org,
+            &PhoneNumberId::new(meta["phoneNumberId"].as_str().unwrap()).unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+        .put_member(
+            &org,
+            &UserId::new(meta["user"].as_str().unwrap()).unwrap(),
+            &Membership {
+                roles: vec![Role::Admin, Role::Viewer],
+                team_id: None,
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    Fixture {
+        env,
+        vars,
+        store,
+        org,
+    }
+}
+
+impl Fixture {
+    async fn queue(&self) -> SqsQueue {
+        let sdk = pitchside::aws::sdk_config().await;
+        SqsQueue::new(
+            aws_sdk_sqs::Client::new(&sdk),
+            self.env.var("PITCHSIDE_QUEUE_URL").unwrap(),
+            None,
+        )
+    }
+
+    async fn append(&self, text: &str) -> EventId {
+        let e = NewEvent {
+            kind: EventType::MessageReceived,
+            payload: serde_json::json!({ "text": text }),
+            timestamp: chrono::Utc::now(),
+            dedup_key: None,
+        };
+        self.store.append(&self.org, e).await.unwrap().event.id
+    }
+}
+
+#[tokio::test]
+async fn webhook_answers_http_api_events_and_queues_only_signed_bodies() {
+    let f = fixture().await;
+    let api = RuntimeApi::start().await.unwrap();
+    let _fn = api.spawn("webhook", &f.vars).unwrap();
+
+    let verify = api
+        .invoke(sample("webhook-verify.json"))
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(verify["statusCode"], 200, "{verify}");
+    assert_eq!(verify["body"], "1158201444");
+
+    let forged = api
+        .invoke(sample("webhook-forged.json"))
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(forged["statusCode"], 401, "{forged}");
+    let queue = f.queue().await;
+    assert!(
+        queue
+            .receive(10, Duration::from_secs(30), Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let event = sample("webhook-post.json");
+    let posted = api.invoke(event.clone()).json().await.unwrap();
+    assert_eq!(posted["statusCode"], 200, "{posted}");
+    let got = queue
+        .receive(10, Duration::from_secs(30), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1);
+    let (_, raw) = QueuedWork::decode(&got[0].body).unwrap();
+    assert_eq!(
+        raw,
+        event["body"].as_str().unwrap().as_bytes(),
+        "queued byte for byte"
+    );
+}
+
+#[tokio::test]
+async fn worker_reports_the_bad_record_and_processes_the_good_one() {
+    let f = fixture().await;
+    let api = RuntimeApi::start().await.unwrap();
+    let _fn = api.spawn("worker", &f.vars).unwrap();
+    let reply = api.invoke(sample("worker-sqs.json")).json().await.unwrap();
+    assert_eq!(
+        reply["batchItemFailures"],
+        serde_json::json!([{"itemIdentifier": "sample-bad"}]),
+        "{reply}"
+    );
+    let page = f
+        .store
+        .read(&f.org, ReadFrom::After(EventId::ZERO), 10)
+        .await
+        .unwrap();
+    assert_eq!(page.events.len(), 1);
+    assert_eq!(page.events[0].kind, EventType::MessageReceived);
+    assert_eq!(page.events[0].payload["text"], "maybe");
+
+    // Redelivered, the good record changes nothing.
+    let again = api.invoke(sample("worker-sqs.json")).json().await.unwrap();
+    assert_eq!(again["batchItemFailures"].as_array().unwrap().len(), 1);
+    assert_eq!(f.store.bounds(&f.org).await.unwrap().head, EventId(1));
+}
+
+#[tokio::test]
+async fn api_serves_catch_up_for_the_tokens_organization() {
+    let f = fixture().await;
+    f.append("one").await;
+    let api = RuntimeApi::start().await.unwrap();
+    let _fn = api.spawn("api", &f.vars).unwrap();
+    let reply = api
+        .invoke(sample("api-catch-up.json"))
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["statusCode"], 200, "{reply}");
+    let body: Value = serde_json::from_str(reply["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["data"][0]["payload"]["text"], "one");
+    assert_eq!(body["data"][0]["organizationId"], f.org.as_str());
+
+    let mut anonymous = sample("api-catch-up.json");
+    anonymous["headers"] = serde_json::json!({});
+    let reply = api.invoke(anonymous).json().await.unwrap();
+    assert_eq!(reply["statusCode"], 401);
+}
+
+#[tokio::test]
+async fn ws_connects_answers_through_the_management_api_and_disconnects() {
+    let f = fixture().await;
+    // A local gateway serves the management API; it holds no socket for the sample
+    // connection, so it answers 410 Gone as API Gateway would for a vanished client.
+    let gateway = f.env.start().await;
+    let mut vars = f.vars.clone();
+    vars.push(("PITCHSIDE_WS_ENDPOINT".into(), gateway.base.clone()));
+    let api = RuntimeApi::start().await.unwrap();
+    let _fn = api.spawn("ws", &vars).unwrap();
+    let registry = DynamoRegistry::new(
+        aws_sdk_dynamodb::Client::new(&pitchside::aws::sdk_config().await),
+        f.env.var("PITCHSIDE_TABLE").unwrap(),
+    );
+    let conn = ConnectionId("sample-connection=".into());
+
+    let mut anonymous = sample("ws-connect.json");
+    anonymous.as_object_mut().unwrap().remove("headers");
+    anonymous
+        .as_object_mut()
+        .unwrap()
+        .remove("multiValueHeaders");
+    let refused = api.invoke(anonymous).json().await.unwrap();
+    assert_eq!(refused["statusCode"], 401, "{refused}");
+    assert_eq!(registry.lookup(&conn).await.unwrap(), None);
+
+    let connected = api.invoke(sample("ws-connect.json")).json().await.unwrap();
+    assert_eq!(connected["statusCode"], 200, "{connected}");
+    assert_eq!(registry.lookup(&conn).await.unwrap().unwrap().org, f.org);
+
+    // The pong is posted to the connection; the 410 removes it.
+    let pinged = api.invoke(sample("ws-ping.json")).json().await.unwrap();
+    assert_eq!(pinged["statusCode"], 200, "{pinged}");
+    assert_eq!(registry.lookup(&conn).await.unwrap(), None);
+
+    api.invoke(sample("ws-connect.json")).json().await.unwrap();
+    assert!(registry.lookup(&conn).await.unwrap().is_some());
+    let gone = api
+        .invoke(sample("ws-disconnect.json"))
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(gone["statusCode"], 200);
+    assert_eq!(registry.lookup(&conn).await.unwrap(), None);
+    assert!(registry.members(&f.org, ORG_ROOM).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sse_streams_the_log_then_polls_then_ends_with_a_retry_hint() {
+    let f = fixture().await;
+    f.append("one").await;
+    f.append("two").await;
+    let mut vars = f.vars.clone();
+    vars.push(("PITCHSIDE_SSE_POLL_MS".into(), "100".into()));
+    vars.push(("PITCHSIDE_SSE_LIFETIME_SECONDS".into(), "5".into()));
+    let api = RuntimeApi::start().await.unwrap();
+    let _fn = api.spawn("sse", &vars).unwrap();
+
+    let mut reply = api.invoke(sample("sse-events.json"));
+    reply.until("\"text\":\"two\"").await.unwrap();
+    let so_far = String::from_utf8_lossy(&reply.streamed).to_string();
+    // The streaming prelude (status and headers), eight NUL bytes, then the body.
+    let (prelude, body) = so_far
+        .split_once("\0\0\0\0\0\0\0\0")
+        .expect("a streaming prelude");
+    let prelude: Value = serde_json::from_str(prelude).unwrap();
+    assert_eq!(prelude["statusCode"], 200);
+    assert_eq!(prelude["headers"]["content-type"], "text/event-stream");
+    assert!(body.starts_with("retry: "), "{body}");
+    assert!(body.contains("id: 1\nevent: message.received\n"), "{body}");
+
+    // Appended while the stream is open: the poll finds it.
+    f.append("three").await;
+    reply.until("\"text\":\"three\"").await.unwrap();
+    // And the stream ends on purpose, with a reconnection hint.
+    loop {
+        match reply.next().await.unwrap() {
+            Chunk::Data(_) => {}
+            Chunk::End => break,
+            Chunk::Error(e) => panic!("{e}"),
+        }
+    }
+    let all = String::from_utf8_lossy(&reply.streamed).to_string();
+    assert!(all.trim_end().ends_with("retry: 3000"), "{all}");
+    assert_eq!(
+        all.matches("event: message.received").count(),
+        3,
+        "no event twice: {all}"
+    );
+}
