@@ -1,8 +1,12 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run test lint fmt
+.PHONY: run run-aws test lint fmt
 
 run:
 	cargo run --release -p pitchside -- serve --demo
+
+# The same gateway in AWS mode, against moto's DynamoDB and SQS (no Docker needed).
+run-aws:
+	bash infra/run-aws-local.sh
 
 test:
 	bash scripts/test.sh

@@ -23,7 +23,12 @@ export AWS_ENDPOINT_URL="http://127.0.0.1:$port"
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=us-east-1
 unset AWS_PROFILE AWS_SESSION_TOKEN
 
-# The black-box tests start the real gateway binary: build it first.
+echo "== checking template.yaml"
+export SAM_CLI_TELEMETRY=0
+"$venv/bin/cfn-lint" template.yaml
+"$venv/bin/sam" validate --lint --region us-east-1 --template-file template.yaml
+
+# The black-box tests start the real gateway and function binaries: build them first.
 cargo build --workspace --all-targets
 
 # moto answers once it is up; wait for it (bounded).

@@ -154,11 +154,8 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts `pitchside serve` on a free port with the test settings and `data_dir`.
-    pub async fn start(data_dir: &Path) -> Result<Gateway> {
-        Gateway::start_with(data_dir, &[]).await
-    }
-
+    /// Starts `pitchside serve` on a free port with the test settings, `data_dir`, and
+    /// `extra_env` on top.
     pub async fn start_with(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Gateway> {
         let mut cmd = Command::new(binary());
         cmd.arg("serve")

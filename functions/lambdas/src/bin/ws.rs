@@ -11,6 +11,7 @@ use pitchside::app::{ApiError, Ports, ws};
 use pitchside::aws::ApiGatewayPusher;
 use pitchside::ports::ConnectionId;
 use std::sync::Arc;
+use tracing::Instrument;
 
 struct Function {
     ports: Ports,
@@ -41,9 +42,25 @@ impl Function {
         let Some(id) = ctx.connection_id.clone().map(ConnectionId) else {
             return Ok(refused(ApiError::bad_request("no connection id")));
         };
-        let route = ctx.route_key.as_deref().unwrap_or("$default");
-        let span = tracing::info_span!("ws", request_id = %event.context.request_id, route, connection = %id.0, org = tracing::field::Empty);
-        let _enter = span.enter();
+        let route = ctx.route_key.clone().unwrap_or_else(|| "$default".into());
+        let span = tracing::info_span!(
+            "ws",
+            request_id = %event.context.request_id,
+            route = %route,
+            connection = %id.0,
+            org = tracing::field::Empty
+        );
+        self.route(&route, id, &req).instrument(span).await
+    }
+
+    async fn route(
+        &self,
+        route: &str,
+        id: ConnectionId,
+        req: &ApiGatewayWebsocketProxyRequest,
+    ) -> Result<ApiGatewayProxyResponse, Error> {
+        let ctx = &req.request_context;
+        let span = tracing::Span::current();
         match route {
             "$connect" => {
                 let header = |name: &str| req.headers.get(name).and_then(|v| v.to_str().ok());
