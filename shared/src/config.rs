@@ -6,6 +6,7 @@ use crate::domain::auth::{KeyError, TokenKey};
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub const ADDR: &str = "PITCHSIDE_ADDR";
 pub const DATA_DIR: &str = "PITCHSIDE_DATA_DIR";
@@ -23,6 +24,10 @@ pub const TABLE: &str = "PITCHSIDE_TABLE";
 pub const QUEUE_URL: &str = "PITCHSIDE_QUEUE_URL";
 pub const DEAD_LETTER_QUEUE_URL: &str = "PITCHSIDE_DEAD_LETTER_QUEUE_URL";
 pub const WS_ENDPOINT: &str = "PITCHSIDE_WS_ENDPOINT";
+pub const SSE_HEARTBEAT_SECONDS: &str = "PITCHSIDE_SSE_HEARTBEAT_SECONDS";
+pub const SSE_POLL_MS: &str = "PITCHSIDE_SSE_POLL_MS";
+pub const SSE_LIFETIME_SECONDS: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
+pub const SUBSCRIBER_BUFFER: &str = "PITCHSIDE_SUBSCRIBER_BUFFER";
 
 /// A setting that stops start-up, named so the operator knows what to fix. The value is
 /// never repeated: it may be a secret.
@@ -77,6 +82,17 @@ pub struct AwsSettings {
     pub ws_endpoint: Option<String>,
 }
 
+/// How SSE streams behave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SseSettings {
+    /// The heartbeat comment's period (the contract: at most 15 s).
+    pub heartbeat: Duration,
+    /// The `sse` function: how often it reads the log for new events.
+    pub poll: Duration,
+    /// The `sse` function: how long one invocation streams before it ends on purpose.
+    pub lifetime: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub addr: SocketAddr,
@@ -93,6 +109,10 @@ pub struct Settings {
     pub retention: std::time::Duration,
     /// Present exactly when the backend is `aws`.
     pub aws: Option<AwsSettings>,
+    pub sse: SseSettings,
+    /// How many events a live subscriber may fall behind before it is cut off (and
+    /// resumes by id): the bound on what a slow client costs.
+    pub subscriber_buffer: usize,
 }
 
 /// Development values that `--demo` supplies for whatever the environment leaves unset.
@@ -159,18 +179,29 @@ impl Settings {
                 format!("must be at least {MIN_ADMIN_KEY} characters"),
             ));
         }
-        let retention_days = match get(RETENTION_DAYS) {
-            None => 7,
-            Some(v) => match v.trim().parse::<u64>() {
-                Ok(d) if (1..=365).contains(&d) => d,
-                _ => {
-                    return Err(bad(
-                        RETENTION_DAYS,
-                        "must be a whole number of days from 1 to 365",
-                    ));
-                }
-            },
+        let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
+            match get(name) {
+                None => Ok(default),
+                Some(v) => match v.trim().parse::<u64>() {
+                    Ok(n) if range.contains(&n) => Ok(n),
+                    _ => Err(bad(
+                        name,
+                        format!(
+                            "must be a whole number from {} to {}",
+                            range.start(),
+                            range.end()
+                        ),
+                    )),
+                },
+            }
         };
+        let retention_days = number(RETENTION_DAYS, 7, 1..=365)?;
+        let sse = SseSettings {
+            heartbeat: Duration::from_secs(number(SSE_HEARTBEAT_SECONDS, 15, 1..=15)?),
+            poll: Duration::from_millis(number(SSE_POLL_MS, 1000, 100..=60_000)?),
+            lifetime: Duration::from_secs(number(SSE_LIFETIME_SECONDS, 300, 5..=840)?),
+        };
+        let subscriber_buffer = number(SUBSCRIBER_BUFFER, 1024, 16..=65_536)? as usize;
         let aws = match backend {
             Backend::Embedded => None,
             Backend::Aws => Some(AwsSettings {
@@ -191,8 +222,10 @@ impl Settings {
             whatsapp_verify_token: Secret::new(required(WHATSAPP_VERIFY_TOKEN)?),
             stripe_webhook_secret: get(STRIPE_WEBHOOK_SECRET).map(Secret::new),
             admin_api_key: Secret::new(admin_api_key),
-            retention: std::time::Duration::from_secs(retention_days * 24 * 3600),
+            retention: Duration::from_secs(retention_days * 24 * 3600),
             aws,
+            sse,
+            subscriber_buffer,
         })
     }
 
@@ -309,6 +342,28 @@ mod tests {
             Settings::from_lookup(env(&pairs)).unwrap_err().variable,
             RETENTION_DAYS
         );
+    }
+
+    #[test]
+    fn stream_settings_have_bounds() {
+        let s = Settings::from_lookup(env(&complete())).unwrap();
+        assert_eq!(s.sse.heartbeat, Duration::from_secs(15));
+        assert_eq!(s.sse.lifetime, Duration::from_secs(300));
+        assert_eq!(s.subscriber_buffer, 1024);
+        let cases = [
+            (SSE_HEARTBEAT_SECONDS, "16"),
+            (SSE_POLL_MS, "5"),
+            (SSE_LIFETIME_SECONDS, "900"),
+            (SUBSCRIBER_BUFFER, "2"),
+        ];
+        for (name, value) in cases {
+            let mut pairs = complete();
+            pairs.push((name, value));
+            assert_eq!(
+                Settings::from_lookup(env(&pairs)).unwrap_err().variable,
+                name
+            );
+        }
     }
 
     #[test]

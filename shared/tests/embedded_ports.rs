@@ -85,3 +85,71 @@ async fn the_store_survives_reopening() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].body, b"queued");
 }
+
+#[tokio::test]
+async fn retention_trims_old_events_and_resuming_before_them_resets() {
+    use pitchside::app::catchup::catch_up;
+    use pitchside::domain::event::{EventId, EventType, NewEvent};
+    use pitchside::ports::{EventLog, ReadFrom};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::new(Db::open(dir.path()).unwrap());
+    let org = port_suite::fresh_org("trim");
+    let other = port_suite::fresh_org("keep");
+    let now = chrono::Utc::now();
+    let at = |age_days: i64, dedup: Option<&str>| NewEvent {
+        kind: EventType::ChatMessageSent,
+        payload: serde_json::json!({ "age": age_days }),
+        timestamp: now - chrono::Duration::days(age_days),
+        dedup_key: dedup.map(str::to_string),
+    };
+    for age in [9, 8, 1] {
+        store
+            .append(&org, at(age, Some(&format!("k{age}"))))
+            .await
+            .unwrap();
+    }
+    store.append(&other, at(0, None)).await.unwrap();
+
+    let removed = store
+        .trim_before(now - chrono::Duration::days(7))
+        .await
+        .unwrap();
+    assert_eq!(removed, 2);
+    let bounds = store.bounds(&org).await.unwrap();
+    assert_eq!(
+        (bounds.head, bounds.trimmed_through),
+        (EventId(3), EventId(2))
+    );
+    assert_eq!(
+        store.bounds(&other).await.unwrap().trimmed_through,
+        EventId(0)
+    );
+
+    // Resuming after a removed id resets and starts from what is held.
+    let page = catch_up(&store, &org, ReadFrom::After(EventId(1)), 10)
+        .await
+        .unwrap();
+    assert!(page.reset);
+    assert_eq!(
+        page.data.iter().map(|e| e.id).collect::<Vec<_>>(),
+        vec![EventId(3)]
+    );
+    // Resuming from the trim point itself is whole.
+    let page = catch_up(&store, &org, ReadFrom::After(EventId(2)), 10)
+        .await
+        .unwrap();
+    assert!(!page.reset);
+    // A new event continues the ids.
+    assert_eq!(
+        store.append(&org, at(0, None)).await.unwrap().event.id,
+        EventId(4)
+    );
+    // Trimming again with nothing old changes nothing.
+    assert_eq!(
+        store
+            .trim_before(now - chrono::Duration::days(7))
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -388,17 +388,42 @@ impl SseClient {
 
     /// The next event frame (comments and the retry hint are consumed on the way).
     pub async fn next_frame(&mut self) -> Result<SseFrame> {
-        tokio::time::timeout(PATIENCE, self.read_frame())
-            .await
-            .context("no SSE event in time")?
+        loop {
+            if let SseItem::Event(f) = self.next_item().await? {
+                return Ok(f);
+            }
+        }
     }
 
-    async fn read_frame(&mut self) -> Result<SseFrame> {
+    /// The next event or comment (`: heartbeat`).
+    pub async fn next_item(&mut self) -> Result<SseItem> {
+        tokio::time::timeout(PATIENCE, self.read_item())
+            .await
+            .context("nothing on the SSE stream in time")?
+    }
+
+    /// Reads to the end of the stream; answers the events that came before it.
+    pub async fn until_end(&mut self) -> Result<Vec<SseFrame>> {
+        let mut frames = Vec::new();
+        loop {
+            match tokio::time::timeout(PATIENCE, self.read_item())
+                .await
+                .context("the stream did not end in time")?
+            {
+                Ok(SseItem::Event(f)) => frames.push(f),
+                Ok(SseItem::Comment(_)) => {}
+                Err(_) => return Ok(frames),
+            }
+        }
+    }
+
+    async fn read_item(&mut self) -> Result<SseItem> {
         loop {
             while let Some(end) = self.buf.find("\n\n") {
                 let block: String = self.buf.drain(..end + 2).collect();
                 let mut frame = SseFrame::default();
                 let mut has_data = false;
+                let mut comment = None;
                 for line in block.lines() {
                     if let Some(v) = line.strip_prefix("id: ") {
                         frame.id = Some(v.to_string());
@@ -409,10 +434,15 @@ impl SseClient {
                         has_data = true;
                     } else if let Some(v) = line.strip_prefix("retry: ") {
                         self.retry = Some(v.to_string());
+                    } else if let Some(v) = line.strip_prefix(':') {
+                        comment = Some(v.trim().to_string());
                     }
                 }
                 if has_data {
-                    return Ok(frame);
+                    return Ok(SseItem::Event(frame));
+                }
+                if let Some(c) = comment {
+                    return Ok(SseItem::Comment(c));
                 }
             }
             match self.stream.next().await {
@@ -421,6 +451,13 @@ impl SseClient {
             }
         }
     }
+}
+
+/// What an SSE stream carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SseItem {
+    Event(SseFrame),
+    Comment(String),
 }
 
 pub type Ws =

@@ -3,6 +3,7 @@
 
 use crate::demo;
 use anyhow::{Context, Result};
+use axum::serve::ListenerExt;
 use pitchside::app::Ports;
 use pitchside::app::authn::Authenticator;
 use pitchside::aws;
@@ -21,6 +22,9 @@ use tracing::info;
 /// queue's redrive policy).
 const MAX_RECEIVES: u32 = 5;
 
+/// The kernel send buffer of each connection (Linux doubles it for bookkeeping).
+const SEND_BUFFER_BYTES: usize = 64 * 1024;
+
 pub async fn run(demo_mode: bool) -> Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     let settings = if demo_mode {
@@ -35,7 +39,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         .with_context(|| format!("{}: cannot listen on {}", config::ADDR, settings.addr))?;
     let addr = listener.local_addr()?;
 
-    let hub = Arc::new(Hub::default());
+    let hub = Arc::new(Hub::new(settings.subscriber_buffer));
     let (ports, ws_delivery, where_) = backend(&settings, addr, hub.clone()).await?;
     let verifier = TokenVerifier::new(
         &settings.token_key,
@@ -72,6 +76,13 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     info!(%addr, backend = %where_, "gateway started");
 
     let app = routes::router(state);
+    let listener = listener.tap_io(|tcp| {
+        // Live streams write small frames: no Nagle delay, and a bounded kernel send
+        // buffer, so a client that stops reading is noticed (and cut off) after a
+        // bounded amount of memory instead of megabytes of autotuned buffer.
+        let _ = tcp.set_nodelay(true);
+        let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER_BYTES);
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -99,6 +110,7 @@ async fn backend(
                 )
             })?;
             let store = Arc::new(SqliteStore::new(db.clone()));
+            tokio::spawn(retention(store.clone(), settings.retention));
             let ports = Ports {
                 log: store.clone(),
                 directory: store.clone(),
@@ -137,6 +149,21 @@ async fn backend(
                     aws_settings.table, aws_settings.queue_url
                 ),
             ))
+        }
+    }
+}
+
+/// Enforces the event log's retention in the embedded store (on AWS, DynamoDB's TTL
+/// does), at start-up and then hourly.
+async fn retention(store: Arc<SqliteStore>, keep: std::time::Duration) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let cutoff = chrono::Utc::now() - keep;
+        match store.trim_before(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => info!(removed = n, "event log retention"),
+            Err(e) => tracing::warn!(error = %e, "event log retention failed; will retry"),
         }
     }
 }

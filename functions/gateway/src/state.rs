@@ -29,13 +29,10 @@ pub struct AppState {
 pub enum SseSource {
     /// The in-process hub: the worker runs in this process.
     Hub,
-    /// Polling the log (the `sse` Lambda: nothing is pushed into a function), for at
-    /// most `lifetime`, after which the stream ends with a `retry:` hint and the client
-    /// resumes from its last id.
-    Poll {
-        interval: std::time::Duration,
-        lifetime: std::time::Duration,
-    },
+    /// Polling the log (the `sse` Lambda: nothing is pushed into a function) every
+    /// `settings.sse.poll`, for at most `settings.sse.lifetime`, after which the stream
+    /// ends with a `retry:` hint and the client resumes from its last id.
+    Poll,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

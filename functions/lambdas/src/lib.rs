@@ -11,14 +11,8 @@ use pitchside::embedded::Hub;
 use pitchside_http::sockets::LocalSockets;
 use pitchside_http::state::{AppState, SseSource, WsDelivery};
 use std::sync::Arc;
-use std::time::Duration;
 
 pub use pitchside_http::logging;
-
-/// How often the `sse` function reads the log for new events.
-pub const SSE_POLL: &str = "PITCHSIDE_SSE_POLL_MS";
-/// How long one `sse` invocation streams before it ends on purpose.
-pub const SSE_LIFETIME: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
 
 /// The settings, which must name the AWS backend.
 pub fn settings() -> Result<Settings> {
@@ -60,37 +54,19 @@ pub fn authenticator(settings: &Settings, ports: &Ports) -> Result<Authenticator
     ))
 }
 
-fn env_number(name: &str, default: u64, range: std::ops::RangeInclusive<u64>) -> Result<u64> {
-    match std::env::var(name) {
-        Err(_) => Ok(default),
-        Ok(v) => match v.trim().parse::<u64>() {
-            Ok(n) if range.contains(&n) => Ok(n),
-            _ => bail!(
-                "{name}: must be a whole number from {} to {}",
-                range.start(),
-                range.end()
-            ),
-        },
-    }
-}
-
 /// The state the HTTP functions serve their routes with.
 pub async fn http_state() -> Result<AppState> {
     let settings = settings()?;
     let ports = ports(&settings).await;
     let auth = authenticator(&settings, &ports)?;
-    let sse_source = SseSource::Poll {
-        interval: Duration::from_millis(env_number(SSE_POLL, 1000, 100..=60_000)?),
-        lifetime: Duration::from_secs(env_number(SSE_LIFETIME, 300, 5..=840)?),
-    };
     Ok(AppState {
         ports,
-        hub: Arc::new(Hub::default()),
+        hub: Arc::new(Hub::new(settings.subscriber_buffer)),
         auth,
         settings: Arc::new(settings),
         sockets: Arc::new(LocalSockets::default()),
         ws_delivery: WsDelivery::Management,
-        sse_source,
+        sse_source: SseSource::Poll,
     })
 }
 

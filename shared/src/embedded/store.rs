@@ -20,6 +20,35 @@ impl SqliteStore {
     pub fn new(db: Db) -> Self {
         Self { db }
     }
+
+    /// Retention: removes every organization's events older than `cutoff` (with their
+    /// dedup keys), and records how far each log was trimmed, so that a client resuming
+    /// from a removed id is told to reset. On AWS, DynamoDB's TTL does this. Answers how
+    /// many events were removed.
+    pub async fn trim_before(&self, cutoff: DateTime<Utc>) -> StoreResult<usize> {
+        let cutoff = cutoff.timestamp_millis();
+        self.db
+            .write(move |tx| {
+                // Per organization, the newest event too old to keep: everything up to it
+                // goes, so what stays is always a contiguous tail of the log.
+                tx.execute(
+                    "UPDATE log_bounds SET trimmed_through = (
+                         SELECT MAX(id) FROM events WHERE events.org = log_bounds.org AND ts_ms < ?1)
+                     WHERE EXISTS (SELECT 1 FROM events WHERE events.org = log_bounds.org AND ts_ms < ?1)",
+                    params![cutoff],
+                )
+                .map_err(unavailable)?;
+                let removed = tx
+                    .execute(
+                        "DELETE FROM events WHERE id <= (
+                             SELECT trimmed_through FROM log_bounds WHERE log_bounds.org = events.org)",
+                        [],
+                    )
+                    .map_err(unavailable)?;
+                Ok(removed)
+            })
+            .await
+    }
 }
 
 fn ms_to_time(ms: i64) -> DateTime<Utc> {

@@ -19,13 +19,9 @@ use pitchside::ports::ReadFrom;
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{Interval, MissedTickBehavior};
 
-/// Heartbeat comments keep idle streams open through proxies (the contract: at least
-/// every 15 s).
-const HEARTBEAT: Duration = Duration::from_secs(15);
 /// Events read from the log per replay step.
 const REPLAY_PAGE: usize = 200;
 
@@ -59,12 +55,12 @@ pub async fn events(
     // Subscribe before reading the log, so that nothing appended in between is missed.
     let live = match state.sse_source {
         SseSource::Hub => Live::Hub(state.hub.subscribe(&who.org)),
-        SseSource::Poll { interval, lifetime } => {
-            let mut poll = tokio::time::interval(interval);
+        SseSource::Poll => {
+            let mut poll = tokio::time::interval(state.settings.sse.poll);
             poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
             Live::Poll {
                 poll,
-                deadline: tokio::time::Instant::now() + lifetime,
+                deadline: tokio::time::Instant::now() + state.settings.sse.lifetime,
             }
         }
     };
@@ -88,8 +84,9 @@ pub async fn events(
     };
     tracing::info!(after = %cursor, "sse stream opened");
 
-    let mut heartbeat =
-        tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
+    // Heartbeat comments keep idle streams open through proxies.
+    let period = state.settings.sse.heartbeat;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stream = Stream {
         state,
