@@ -13,6 +13,17 @@ if [ ! -x "$venv/bin/moto_server" ] || ! cmp -s infra/requirements-test.txt "$ve
   cp infra/requirements-test.txt "$venv/.requirements"
 fi
 
+# The browser test: Debian's Chromium (no browser download) and playwright-core.
+if [ ! -x /usr/bin/chromium ]; then
+  echo "== installing chromium"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+fi
+if [ ! -d tests/browser/node_modules/playwright-core ]; then
+  echo "== installing playwright-core"
+  (cd tests/browser && npm ci --no-audit --no-fund --silent)
+fi
+
 mkdir -p target
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" > target/moto.log 2>&1 &

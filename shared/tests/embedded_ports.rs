@@ -153,3 +153,36 @@ async fn retention_trims_old_events_and_resuming_before_them_resets() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_restart_releases_what_the_last_run_was_processing() {
+    use pitchside::ports::Queue;
+    use std::time::Duration;
+    let (_d, db) = store();
+    let queue = SqliteQueue::new(db, 3);
+    queue.send(b"interrupted").await.unwrap();
+    let first = queue
+        .receive(1, Duration::from_secs(300), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        queue
+            .receive(1, Duration::from_secs(300), Duration::ZERO)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(queue.release_in_flight().await.unwrap(), 1);
+    let again = queue
+        .receive(1, Duration::from_secs(300), Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(
+        (again[0].body.as_slice(), again[0].receive_count),
+        (b"interrupted".as_slice(), 2)
+    );
+    // The old receipt no longer deletes it.
+    queue.delete(&first[0].receipt).await.unwrap();
+    assert_eq!(queue.release_in_flight().await.unwrap(), 1);
+}

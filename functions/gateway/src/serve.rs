@@ -111,12 +111,23 @@ async fn backend(
             })?;
             let store = Arc::new(SqliteStore::new(db.clone()));
             tokio::spawn(retention(store.clone(), settings.retention));
+            let queue = SqliteQueue::new(db.clone(), MAX_RECEIVES);
+            let released = queue
+                .release_in_flight()
+                .await
+                .context("releasing the queue's in-flight messages")?;
+            if released > 0 {
+                info!(
+                    released,
+                    "messages a previous run was processing are queued again"
+                );
+            }
             let ports = Ports {
                 log: store.clone(),
                 directory: store.clone(),
                 tickets: store.clone(),
                 messages: store,
-                queue: Arc::new(SqliteQueue::new(db.clone(), MAX_RECEIVES)),
+                queue: Arc::new(queue),
                 registry: Arc::new(MemoryRegistry::default()),
                 pusher: hub,
             };

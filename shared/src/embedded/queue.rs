@@ -29,6 +29,24 @@ impl SqliteQueue {
         }
     }
 
+    /// Makes every message that a previous process had received (and not deleted)
+    /// visible again at once. The local gateway is the embedded queue's only consumer,
+    /// so at its start nothing is really in flight: without this, what a crash
+    /// interrupted would wait out its visibility timeout, and later messages would
+    /// overtake it. Their receive counts stand, so a poison message still goes to the
+    /// dead letters. Answers how many were released.
+    pub async fn release_in_flight(&self) -> StoreResult<usize> {
+        self.db
+            .write(|tx| {
+                tx.execute(
+                    "UPDATE queue SET visible_ms = 0, receipt = NULL WHERE receipt IS NOT NULL",
+                    [],
+                )
+                .map_err(unavailable)
+            })
+            .await
+    }
+
     async fn try_receive(&self, max: usize, visibility: Duration) -> StoreResult<Vec<Received>> {
         let max_receives = self.max_receives as i64;
         let visibility_ms = visibility.as_millis() as i64;

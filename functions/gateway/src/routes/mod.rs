@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod client;
 mod connections;
 mod events;
 mod sse;
@@ -29,6 +30,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api_routes())
         .merge(sse_routes())
         .route("/ws", get(ws::upgrade))
+        .route("/client/", get(client::page))
+        .route("/client/pitchside.js", get(client::script))
         .route(
             "/@connections/{id}",
             post(connections::post)
