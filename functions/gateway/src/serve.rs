@@ -48,12 +48,13 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     )
     .with_context(|| format!("{}: unusable key", config::JWT_PUBLIC_KEY))?;
     let auth = Authenticator::new(verifier, ports.directory.clone(), ports.tickets.clone());
+    let sockets = Arc::new(LocalSockets::new(settings.subscriber_buffer));
     let state = AppState {
         ports: ports.clone(),
         hub,
         auth,
         settings: Arc::new(settings),
-        sockets: Arc::new(LocalSockets::default()),
+        sockets,
         ws_delivery,
         sse_source: SseSource::Hub,
     };

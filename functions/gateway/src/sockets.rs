@@ -7,11 +7,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tokio::sync::mpsc;
 
-/// Frames a connection may have queued before it counts as too slow and is dropped.
-pub const OUTBOX: usize = 256;
-
-#[derive(Default)]
 pub struct LocalSockets {
+    /// Frames a connection may have queued before it counts as too slow and is dropped.
+    outbox: usize,
     outboxes: Mutex<HashMap<ConnectionId, mpsc::Sender<Utf8Bytes>>>,
 }
 
@@ -24,8 +22,15 @@ pub enum Posted {
 }
 
 impl LocalSockets {
+    pub fn new(outbox: usize) -> LocalSockets {
+        LocalSockets {
+            outbox: outbox.max(1),
+            outboxes: Mutex::new(HashMap::new()),
+        }
+    }
+
     pub fn open(&self, id: ConnectionId) -> mpsc::Receiver<Utf8Bytes> {
-        let (tx, rx) = mpsc::channel(OUTBOX);
+        let (tx, rx) = mpsc::channel(self.outbox);
         self.outboxes
             .lock()
             .unwrap_or_else(|p| p.into_inner())

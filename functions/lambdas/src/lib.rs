@@ -59,12 +59,13 @@ pub async fn http_state() -> Result<AppState> {
     let settings = settings()?;
     let ports = ports(&settings).await;
     let auth = authenticator(&settings, &ports)?;
+    let buffer = settings.subscriber_buffer;
     Ok(AppState {
         ports,
-        hub: Arc::new(Hub::new(settings.subscriber_buffer)),
+        hub: Arc::new(Hub::new(buffer)),
         auth,
         settings: Arc::new(settings),
-        sockets: Arc::new(LocalSockets::default()),
+        sockets: Arc::new(LocalSockets::new(buffer)),
         ws_delivery: WsDelivery::Management,
         sse_source: SseSource::Poll,
     })
