@@ -83,3 +83,21 @@ pub fn with_lambda_request_id(mut req: lambda_http::Request) -> lambda_http::Req
     }
     req
 }
+
+/// Runs an HTTP function (API Gateway or Function URL) serving `routes`, buffered or
+/// streamed.
+pub async fn serve_http(
+    routes: fn(AppState) -> axum::Router,
+    streaming: bool,
+) -> Result<(), lambda_http::Error> {
+    logging::init();
+    let state = http_state().await?;
+    let app = tower::ServiceBuilder::new()
+        .map_request(with_lambda_request_id)
+        .service(routes(state));
+    if streaming {
+        lambda_http::run_with_streaming_response(app).await
+    } else {
+        lambda_http::run(app).await
+    }
+}

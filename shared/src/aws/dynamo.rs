@@ -54,7 +54,7 @@ pub(crate) fn key(pk: String, sk: impl Into<String>) -> Item {
 }
 
 /// Why a transaction was cancelled, per item, in the order the items were given.
-pub(crate) fn cancellation<E>(e: &SdkError<TransactWriteItemsError, E>) -> Option<Vec<String>> {
+fn cancellation<E>(e: &SdkError<TransactWriteItemsError, E>) -> Option<Vec<String>> {
     match e.as_service_error() {
         Some(TransactWriteItemsError::TransactionCanceledException(tc)) => Some(
             tc.cancellation_reasons()
@@ -64,6 +64,72 @@ pub(crate) fn cancellation<E>(e: &SdkError<TransactWriteItemsError, E>) -> Optio
         ),
         _ => None,
     }
+}
+
+/// A transaction that did not commit.
+pub(crate) enum TxError {
+    /// Cancelled; the reason code of each item, in order (`ConditionalCheckFailed`,
+    /// `TransactionConflict`, `None`, …).
+    Cancelled(Vec<String>),
+    Store(StoreError),
+}
+
+impl TxError {
+    /// Whether item `i` failed its condition.
+    pub(crate) fn failed_condition(&self, i: usize) -> bool {
+        matches!(self, TxError::Cancelled(r) if r.get(i).is_some_and(|c| c == "ConditionalCheckFailed"))
+    }
+
+    pub(crate) fn any_condition_failed(&self) -> bool {
+        matches!(self, TxError::Cancelled(r) if r.iter().any(|c| c == "ConditionalCheckFailed"))
+    }
+}
+
+/// Writes `items` in one transaction.
+pub(crate) async fn transact(
+    client: &Client,
+    items: Vec<TransactWriteItem>,
+) -> Result<(), TxError> {
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => match cancellation(&e) {
+            Some(reasons) => Err(TxError::Cancelled(reasons)),
+            None => Err(TxError::Store(unavailable(e))),
+        },
+    }
+}
+
+/// A put in a transaction, under `condition` when given.
+pub(crate) fn tx_put(
+    table: &str,
+    item: Item,
+    condition: Option<&str>,
+) -> StoreResult<TransactWriteItem> {
+    let put = Put::builder().table_name(table).set_item(Some(item));
+    let put = match condition {
+        Some(c) => put.condition_expression(c),
+        None => put,
+    };
+    Ok(TransactWriteItem::builder()
+        .put(build(put.build())?)
+        .build())
+}
+
+/// A delete in a transaction.
+pub(crate) fn tx_delete(table: &str, key: Item) -> StoreResult<TransactWriteItem> {
+    Ok(TransactWriteItem::builder()
+        .delete(build(
+            Delete::builder()
+                .table_name(table)
+                .set_key(Some(key))
+                .build(),
+        )?)
+        .build())
 }
 
 pub(crate) fn build<T, E: std::error::Error + 'static>(r: Result<T, E>) -> Result<T, StoreError> {
@@ -236,59 +302,40 @@ impl EventLog for DynamoStore {
             item.insert(TTL.into(), expires.clone());
             item.insert(GSI1PK.into(), s(keys::events(org)));
             item.insert(GSI1SK.into(), s(keys::event_time_sk(ts, event.id)));
-            let put_event = build(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build(),
-            )?;
             let mut items = vec![
                 TransactWriteItem::builder().update(bump).build(),
-                TransactWriteItem::builder().put(put_event).build(),
+                tx_put(&self.table, item, Some("attribute_not_exists(pk)"))?,
             ];
             if let Some(k) = &new.dedup_key {
                 let mut d = key(keys::dedup(org, k), keys::DEDUP);
                 d.insert("eventId".into(), n(event.id.0));
                 d.insert(TTL.into(), expires);
-                items.push(
-                    TransactWriteItem::builder()
-                        .put(build(
-                            Put::builder()
-                                .table_name(&self.table)
-                                .set_item(Some(d))
-                                .condition_expression("attribute_not_exists(pk)")
-                                .build(),
-                        )?)
-                        .build(),
-                );
+                items.push(tx_put(&self.table, d, Some("attribute_not_exists(pk)"))?);
             }
-            match self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await
-            {
-                Ok(_) => {
+            match transact(&self.client, items).await {
+                Ok(()) => {
                     return Ok(Appended {
                         event,
                         created: true,
                     });
                 }
-                Err(e) => match cancellation(&e) {
-                    // Another writer took this id, or recorded the dedup key first: look
-                    // again.
-                    Some(reasons)
-                        if reasons.iter().any(|r| {
-                            r == "ConditionalCheckFailed" || r == "TransactionConflict"
-                        }) =>
-                    {
-                        let jitter = rand::random::<u64>() % (5 + u64::from(attempt.min(20)) * 2);
-                        tokio::time::sleep(Duration::from_millis(jitter)).await;
-                    }
-                    _ => return Err(unavailable(e)),
-                },
+                // Another writer took this id, or recorded the dedup key first: look
+                // again.
+                Err(TxError::Cancelled(reasons))
+                    if reasons
+                        .iter()
+                        .any(|r| r == "ConditionalCheckFailed" || r == "TransactionConflict") =>
+                {
+                    let jitter = rand::random::<u64>() % (5 + u64::from(attempt.min(20)) * 2);
+                    tokio::time::sleep(Duration::from_millis(jitter)).await;
+                }
+                Err(TxError::Cancelled(reasons)) => {
+                    return Err(StoreError::Unavailable(format!(
+                        "append cancelled: {}",
+                        reasons.join(", ")
+                    )));
+                }
+                Err(TxError::Store(e)) => return Err(e),
             }
         }
         Err(StoreError::Unavailable(format!(
@@ -449,13 +496,17 @@ impl Directory for DynamoStore {
             item.insert("whatsapp".into(), s(wa.clone()));
         }
         // Written only if nobody changed the player's number since it was read.
-        let put = Put::builder().table_name(&self.table).set_item(Some(item));
-        let put = match &old_wa {
-            Some(old) => put
-                .condition_expression("whatsapp = :old")
-                .expression_attribute_values(":old", s(old.clone())),
-            None => put.condition_expression("attribute_not_exists(whatsapp)"),
+        let (condition, old_value) = match &old_wa {
+            Some(old) => ("whatsapp = :old", Some(old.clone())),
+            None => ("attribute_not_exists(whatsapp)", None),
         };
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .set_expression_attribute_values(
+                old_value.map(|v| HashMap::from([(":old".to_string(), s(v))])),
+            );
         let mut items = vec![
             TransactWriteItem::builder()
                 .put(build(put.build())?)
@@ -484,48 +535,28 @@ impl Directory for DynamoStore {
         if let Some(old) = &old_wa
             && player.whatsapp.as_deref() != Some(old.as_str())
         {
-            items.push(
-                TransactWriteItem::builder()
-                    .delete(build(
-                        Delete::builder()
-                            .table_name(&self.table)
-                            .set_key(Some(key(keys::org(org), keys::player_wa(old))))
-                            .build(),
-                    )?)
-                    .build(),
-            );
+            items.push(tx_delete(
+                &self.table,
+                key(keys::org(org), keys::player_wa(old)),
+            )?);
         }
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) => match (cancellation(&e), claim_index) {
-                (Some(reasons), Some(i))
-                    if reasons
-                        .get(i)
-                        .is_some_and(|r| r == "ConditionalCheckFailed") =>
-                {
-                    Err(StoreError::Conflict(format!(
-                        "WhatsApp id {} already belongs to another player",
-                        player.whatsapp.as_deref().unwrap_or_default()
-                    )))
-                }
-                (Some(reasons), _)
-                    if reasons
-                        .first()
-                        .is_some_and(|r| r == "ConditionalCheckFailed") =>
-                {
-                    Err(StoreError::Conflict(format!(
-                        "player {} changed while being written; retry",
-                        player.id
-                    )))
-                }
-                _ => Err(unavailable(e)),
-            },
+        match transact(&self.client, items).await {
+            Ok(()) => Ok(()),
+            Err(e) if claim_index.is_some_and(|i| e.failed_condition(i)) => {
+                Err(StoreError::Conflict(format!(
+                    "WhatsApp id {} already belongs to another player",
+                    player.whatsapp.as_deref().unwrap_or_default()
+                )))
+            }
+            Err(e) if e.failed_condition(0) => Err(StoreError::Conflict(format!(
+                "player {} changed while being written; retry",
+                player.id
+            ))),
+            Err(TxError::Store(e)) => Err(e),
+            Err(TxError::Cancelled(reasons)) => Err(StoreError::Unavailable(format!(
+                "player write cancelled: {}",
+                reasons.join(", ")
+            ))),
         }
     }
 

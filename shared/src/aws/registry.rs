@@ -2,13 +2,15 @@
 //! joined) and a row per room membership, both with a TTL, since API Gateway's
 //! `$disconnect` is best-effort and a lost one must not leave rows forever.
 
-use super::dynamo::{Item, build, cancellation, get_s, key, n, s, unavailable};
+use super::dynamo::{
+    Item, TxError, build, get_s, key, n, s, transact, tx_delete, tx_put, unavailable,
+};
 use super::keys::{self, PK, TTL};
 use crate::domain::ids::{OrganizationId, UserId};
 use crate::ports::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::Utc;
 
 /// API Gateway closes a WebSocket after 2 hours; rows outlive that by a margin.
@@ -53,14 +55,7 @@ impl DynamoRegistry {
     ) -> StoreResult<TransactWriteItem> {
         let mut item = key(keys::room(org, room), id.0.clone());
         item.insert(TTL.into(), Self::ttl());
-        Ok(TransactWriteItem::builder()
-            .put(build(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .build(),
-            )?)
-            .build())
+        tx_put(&self.table, item, None)
     }
 
     fn room_delete(
@@ -69,32 +64,19 @@ impl DynamoRegistry {
         id: &ConnectionId,
         room: &str,
     ) -> StoreResult<TransactWriteItem> {
-        Ok(TransactWriteItem::builder()
-            .delete(build(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(keys::room(org, room), id.0.clone())))
-                    .build(),
-            )?)
-            .build())
+        tx_delete(&self.table, key(keys::room(org, room), id.0.clone()))
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>, conflict: &str) -> StoreResult<()> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e)
-                if cancellation(&e)
-                    .is_some_and(|r| r.iter().any(|c| c == "ConditionalCheckFailed")) =>
-            {
-                Err(StoreError::Conflict(conflict.to_string()))
-            }
-            Err(e) => Err(unavailable(e)),
+    /// Writes `items`; a failed condition is a `Conflict` saying `conflict`.
+    async fn write(&self, items: Vec<TransactWriteItem>, conflict: &str) -> StoreResult<()> {
+        match transact(&self.client, items).await {
+            Ok(()) => Ok(()),
+            Err(e) if e.any_condition_failed() => Err(StoreError::Conflict(conflict.to_string())),
+            Err(TxError::Store(e)) => Err(e),
+            Err(TxError::Cancelled(r)) => Err(StoreError::Unavailable(format!(
+                "registry write cancelled: {}",
+                r.join(", ")
+            ))),
         }
     }
 }
@@ -117,15 +99,8 @@ impl ConnectionRegistry for DynamoRegistry {
             AttributeValue::Ss(vec![ORG_ROOM.to_string()]),
         );
         item.insert(TTL.into(), Self::ttl());
-        let put = TransactWriteItem::builder()
-            .put(build(
-                Put::builder()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .build(),
-            )?)
-            .build();
-        self.transact(
+        let put = tx_put(&self.table, item, None)?;
+        self.write(
             vec![put, self.room_put(&conn.org, &conn.id, ORG_ROOM)?],
             "connection exists",
         )
@@ -139,22 +114,16 @@ impl ConnectionRegistry for DynamoRegistry {
         if get_s(&item, "org")? != org.as_str() {
             return Ok(());
         }
-        let mut items = vec![
-            TransactWriteItem::builder()
-                .delete(build(
-                    Delete::builder()
-                        .table_name(&self.table)
-                        .set_key(Some(key(keys::connection(&id.0), keys::CONN)))
-                        .build(),
-                )?)
-                .build(),
-        ];
+        let mut items = vec![tx_delete(
+            &self.table,
+            key(keys::connection(&id.0), keys::CONN),
+        )?];
         for room in rooms_of(&item) {
             items.push(self.room_delete(org, id, &room)?);
         }
         // A transaction holds at most 100 items; a connection is in far fewer rooms.
         for chunk in items.chunks(100) {
-            self.transact(chunk.to_vec(), "connection changed").await?;
+            self.write(chunk.to_vec(), "connection changed").await?;
         }
         Ok(())
     }
@@ -172,7 +141,7 @@ impl ConnectionRegistry for DynamoRegistry {
                     .build(),
             )?)
             .build();
-        self.transact(
+        self.write(
             vec![add, self.room_put(org, id, room)?],
             &format!("connection {} is not registered in {org}", id.0),
         )
@@ -193,7 +162,7 @@ impl ConnectionRegistry for DynamoRegistry {
             )?)
             .build();
         match self
-            .transact(
+            .write(
                 vec![drop_room, self.room_delete(org, id, room)?],
                 "not this organization's",
             )

@@ -3,15 +3,7 @@
 //! heartbeats, and ends the stream on purpose before the function's time limit (the
 //! browser reconnects and resumes from its last id).
 
-use lambda_http::Error;
-use tower::ServiceBuilder;
-
 #[tokio::main]
-async fn main() -> Result<(), Error> {
-    pitchside_lambdas::logging::init();
-    let state = pitchside_lambdas::http_state().await?;
-    let app = ServiceBuilder::new()
-        .map_request(pitchside_lambdas::with_lambda_request_id)
-        .service(pitchside_http::routes::sse_router(state));
-    lambda_http::run_with_streaming_response(app).await
+async fn main() -> Result<(), lambda_http::Error> {
+    pitchside_lambdas::serve_http(pitchside_http::routes::sse_router, true).await
 }
