@@ -172,6 +172,18 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// An unconditional put.
+    async fn put(&self, item: Item) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
     fn expires_at(&self, now: DateTime<Utc>) -> AttributeValue {
         n(now.timestamp() + self.retention.as_secs() as i64)
     }
@@ -386,14 +398,7 @@ impl Directory for DynamoStore {
     async fn put_organization(&self, org: &Organization) -> StoreResult<()> {
         let mut item = key(keys::org(&org.id), keys::PROFILE);
         item.insert("name".into(), s(org.name.clone()));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.put(item).await
     }
 
     async fn organization(&self, org: &OrganizationId) -> StoreResult<Option<Organization>> {
@@ -457,14 +462,7 @@ impl Directory for DynamoStore {
         let mut item = key(keys::org(org), keys::member(user.as_str()));
         let json = serde_json::to_string(membership).map_err(|e| corrupt(&e.to_string()))?;
         item.insert("membership".into(), s(json));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.put(item).await
     }
 
     async fn membership(
@@ -595,14 +593,7 @@ impl TicketStore for DynamoStore {
         );
         item.insert("expiresMs".into(), n(expires_at.timestamp_millis()));
         item.insert(TTL.into(), n(expires_at.timestamp() + 60));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.put(item).await
     }
 
     async fn redeem_ticket(

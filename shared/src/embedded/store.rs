@@ -89,6 +89,22 @@ fn read_bounds(tx: &Transaction<'_>, org: &OrganizationId) -> Result<LogBounds, 
     .map_err(unavailable)
 }
 
+/// The JSON value in the one column `sql` selects for an organization and a key.
+fn json_column<T: serde::de::DeserializeOwned>(
+    tx: &Transaction<'_>,
+    sql: &str,
+    org: &str,
+    key: &str,
+) -> StoreResult<Option<T>> {
+    let json: Option<String> = tx
+        .query_row(sql, params![org, key], |r| r.get(0))
+        .optional()
+        .map_err(unavailable)?;
+    json.map(|j| serde_json::from_str(&j))
+        .transpose()
+        .map_err(unavailable)
+}
+
 const EVENT_COLUMNS: &str = "id, type, ts_ms, payload";
 
 #[async_trait]
@@ -297,17 +313,12 @@ impl Directory for SqliteStore {
         let (org, user) = (org.clone(), user.clone());
         self.db
             .read(move |tx| {
-                let json: Option<String> = tx
-                    .query_row(
-                        "SELECT membership FROM members WHERE org = ?1 AND user_id = ?2",
-                        params![org.as_str(), user.as_str()],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(unavailable)?;
-                json.map(|j| serde_json::from_str(&j))
-                    .transpose()
-                    .map_err(unavailable)
+                json_column(
+                    tx,
+                    "SELECT membership FROM members WHERE org = ?1 AND user_id = ?2",
+                    org.as_str(),
+                    user.as_str(),
+                )
             })
             .await
     }
@@ -454,17 +465,12 @@ impl MessageStore for SqliteStore {
         let (org, id) = (org.clone(), message_id.to_string());
         self.db
             .read(move |tx| {
-                let json: Option<String> = tx
-                    .query_row(
-                        "SELECT record FROM inbound_messages WHERE org = ?1 AND message_id = ?2",
-                        params![org.as_str(), id],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .map_err(unavailable)?;
-                json.map(|j| serde_json::from_str(&j))
-                    .transpose()
-                    .map_err(unavailable)
+                json_column(
+                    tx,
+                    "SELECT record FROM inbound_messages WHERE org = ?1 AND message_id = ?2",
+                    org.as_str(),
+                    &id,
+                )
             })
             .await
     }
