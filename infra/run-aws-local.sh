@@ -11,7 +11,7 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.*'
 fi
 port=${MOTO_PORT:-5000}
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" > target/moto-run.log 2>&1 &
+"$venv/bin/python" infra/moto_server.py -H 127.0.0.1 -p "$port" > target/moto-run.log 2>&1 &
 moto_pid=$!
 trap 'kill $moto_pid 2>/dev/null || true' EXIT
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1

@@ -6,10 +6,24 @@ use crate::sockets::Posted;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pitchside::ports::ConnectionId;
+use std::net::SocketAddr;
+
+/// Only this machine may use the management endpoint: API Gateway's requires IAM
+/// credentials, and the local one has none to check.
+fn local_only(peer: &ConnectInfo<SocketAddr>) -> Option<Response> {
+    (!peer.0.ip().is_loopback()).then(|| {
+        (
+            StatusCode::FORBIDDEN,
+            [("x-amzn-errortype", "ForbiddenException")],
+            r#"{"message":"the management endpoint answers loopback callers only"}"#,
+        )
+            .into_response()
+    })
+}
 
 fn gone() -> Response {
     (
@@ -23,7 +37,15 @@ fn gone() -> Response {
         .into_response()
 }
 
-pub async fn post(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn post(
+    State(state): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    if let Some(refused) = local_only(&peer) {
+        return refused;
+    }
     let Ok(text) = Utf8Bytes::try_from(body) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -38,7 +60,14 @@ pub async fn post(State(state): State<AppState>, Path(id): Path<String>, body: B
     }
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn get(
+    State(state): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refused) = local_only(&peer) {
+        return refused;
+    }
     if state.sockets.contains(&ConnectionId(id)) {
         axum::Json(serde_json::json!({})).into_response()
     } else {
@@ -46,7 +75,14 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Respo
     }
 }
 
-pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn delete(
+    State(state): State<AppState>,
+    peer: ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refused) = local_only(&peer) {
+        return refused;
+    }
     let id = ConnectionId(id);
     if state.sockets.contains(&id) {
         state.sockets.close(&id);
