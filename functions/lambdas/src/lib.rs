@@ -27,11 +27,10 @@ pub fn settings() -> Result<Settings> {
 }
 
 /// The AWS ports, pushing through the management endpoint when one is configured.
-pub async fn ports(settings: &Settings) -> Ports {
-    let sdk = aws::sdk_config().await;
+pub fn ports(settings: &Settings, sdk: &aws_config::SdkConfig) -> Ports {
     let aws_settings = settings.aws.as_ref().expect("checked by settings()");
     aws::wiring::ports(
-        &sdk,
+        sdk,
         aws_settings,
         settings.retention,
         aws_settings.ws_endpoint.as_deref(),
@@ -57,7 +56,7 @@ pub fn authenticator(settings: &Settings, ports: &Ports) -> Result<Authenticator
 /// The state the HTTP functions serve their routes with.
 pub async fn http_state() -> Result<AppState> {
     let settings = settings()?;
-    let ports = ports(&settings).await;
+    let ports = ports(&settings, &aws::sdk_config().await);
     let auth = authenticator(&settings, &ports)?;
     let buffer = settings.subscriber_buffer;
     Ok(AppState {

@@ -38,25 +38,30 @@ pub fn parse_from(after: Option<&str>, since: Option<&str>) -> Result<ReadFrom, 
     }
 }
 
+/// One read of the log in the usual case: a page carries the log's bounds, and only a
+/// position the log no longer holds needs a second read, from the oldest event held.
 pub async fn catch_up(
     log: &dyn EventLog,
     org: &OrganizationId,
     from: ReadFrom,
     limit: usize,
 ) -> Result<CatchUp, ApiError> {
-    let (from, reset, start) = match from {
-        ReadFrom::After(after) => {
-            let bounds = log.bounds(org).await?;
-            let start = resume_point(after, bounds);
-            (ReadFrom::After(start), must_reset(after, bounds), start)
-        }
-        since @ ReadFrom::Since(_) => (since, false, EventId::ZERO),
-    };
     let page = log.read(org, from, limit).await?;
-    let start = match from {
-        ReadFrom::After(_) => start,
+    let (page, start, reset) = match from {
+        ReadFrom::After(after) if must_reset(after, page.bounds) => {
+            let start = resume_point(after, page.bounds);
+            (
+                log.read(org, ReadFrom::After(start), limit).await?,
+                start,
+                true,
+            )
+        }
+        ReadFrom::After(after) => (page, after, false),
         // A time with nothing after it: resume from the head.
-        ReadFrom::Since(_) => page.bounds.head,
+        ReadFrom::Since(_) => {
+            let head = page.bounds.head;
+            (page, head, false)
+        }
     };
     Ok(CatchUp {
         success: true,

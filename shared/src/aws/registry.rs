@@ -67,6 +67,29 @@ impl DynamoRegistry {
         tx_delete(&self.table, key(keys::room(org, room), id.0.clone()))
     }
 
+    /// Adds (`ADD`) or removes (`DELETE`) `room` in the connection row's set, only if
+    /// the connection belongs to `org`.
+    fn rooms_update(
+        &self,
+        op: &str,
+        org: &OrganizationId,
+        id: &ConnectionId,
+        room: &str,
+    ) -> StoreResult<TransactWriteItem> {
+        Ok(TransactWriteItem::builder()
+            .update(build(
+                Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(keys::connection(&id.0), keys::CONN)))
+                    .update_expression(format!("{op} rooms :r"))
+                    .condition_expression("org = :org")
+                    .expression_attribute_values(":r", AttributeValue::Ss(vec![room.to_string()]))
+                    .expression_attribute_values(":org", s(org.as_str()))
+                    .build(),
+            )?)
+            .build())
+    }
+
     /// Writes `items`; a failed condition is a `Conflict` saying `conflict`.
     async fn write(&self, items: Vec<TransactWriteItem>, conflict: &str) -> StoreResult<()> {
         match transact(&self.client, items).await {
@@ -129,38 +152,18 @@ impl ConnectionRegistry for DynamoRegistry {
     }
 
     async fn join(&self, org: &OrganizationId, id: &ConnectionId, room: &str) -> StoreResult<()> {
-        let add = TransactWriteItem::builder()
-            .update(build(
-                Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(keys::connection(&id.0), keys::CONN)))
-                    .update_expression("ADD rooms :r")
-                    .condition_expression("org = :org")
-                    .expression_attribute_values(":r", AttributeValue::Ss(vec![room.to_string()]))
-                    .expression_attribute_values(":org", s(org.as_str()))
-                    .build(),
-            )?)
-            .build();
         self.write(
-            vec![add, self.room_put(org, id, room)?],
+            vec![
+                self.rooms_update("ADD", org, id, room)?,
+                self.room_put(org, id, room)?,
+            ],
             &format!("connection {} is not registered in {org}", id.0),
         )
         .await
     }
 
     async fn leave(&self, org: &OrganizationId, id: &ConnectionId, room: &str) -> StoreResult<()> {
-        let drop_room = TransactWriteItem::builder()
-            .update(build(
-                Update::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(keys::connection(&id.0), keys::CONN)))
-                    .update_expression("DELETE rooms :r")
-                    .condition_expression("org = :org")
-                    .expression_attribute_values(":r", AttributeValue::Ss(vec![room.to_string()]))
-                    .expression_attribute_values(":org", s(org.as_str()))
-                    .build(),
-            )?)
-            .build();
+        let drop_room = self.rooms_update("DELETE", org, id, room)?;
         match self
             .write(
                 vec![drop_room, self.room_delete(org, id, room)?],

@@ -6,23 +6,26 @@ use crate::sockets::Posted;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::ws::Utf8Bytes;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use pitchside::ports::ConnectionId;
 use std::net::SocketAddr;
 
 /// Only this machine may use the management endpoint: API Gateway's requires IAM
-/// credentials, and the local one has none to check.
-fn local_only(peer: &ConnectInfo<SocketAddr>) -> Option<Response> {
-    (!peer.0.ip().is_loopback()).then(|| {
+/// credentials, and the local one has none to check. A layer on the whole route.
+pub async fn loopback_only(peer: ConnectInfo<SocketAddr>, req: Request, next: Next) -> Response {
+    if peer.0.ip().is_loopback() {
+        next.run(req).await
+    } else {
         (
             StatusCode::FORBIDDEN,
             [("x-amzn-errortype", "ForbiddenException")],
             r#"{"message":"the management endpoint answers loopback callers only"}"#,
         )
             .into_response()
-    })
+    }
 }
 
 fn gone() -> Response {
@@ -37,15 +40,7 @@ fn gone() -> Response {
         .into_response()
 }
 
-pub async fn post(
-    State(state): State<AppState>,
-    peer: ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    if let Some(refused) = local_only(&peer) {
-        return refused;
-    }
+pub async fn post(State(state): State<AppState>, Path(id): Path<String>, body: Bytes) -> Response {
     let Ok(text) = Utf8Bytes::try_from(body) else {
         return (
             StatusCode::BAD_REQUEST,
@@ -60,14 +55,7 @@ pub async fn post(
     }
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    peer: ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(refused) = local_only(&peer) {
-        return refused;
-    }
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     if state.sockets.contains(&ConnectionId(id)) {
         axum::Json(serde_json::json!({})).into_response()
     } else {
@@ -75,14 +63,7 @@ pub async fn get(
     }
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    peer: ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
-) -> Response {
-    if let Some(refused) = local_only(&peer) {
-        return refused;
-    }
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let id = ConnectionId(id);
     if state.sockets.contains(&id) {
         state.sockets.close(&id);

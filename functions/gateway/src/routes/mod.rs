@@ -36,7 +36,8 @@ pub fn router(state: AppState) -> Router {
             "/@connections/{id}",
             post(connections::post)
                 .get(connections::get)
-                .delete(connections::delete),
+                .delete(connections::delete)
+                .route_layer(axum::middleware::from_fn(connections::loopback_only)),
         );
     finish(routes, state)
 }

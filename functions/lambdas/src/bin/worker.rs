@@ -34,7 +34,7 @@ async fn handle(ports: &Ports, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchR
 async fn main() -> Result<(), Error> {
     pitchside_lambdas::logging::init();
     let settings = pitchside_lambdas::settings()?;
-    let ports = pitchside_lambdas::ports(&settings).await;
+    let ports = pitchside_lambdas::ports(&settings, &pitchside::aws::sdk_config().await);
     let ports = &ports;
     lambda_runtime::run(service_fn(move |event| async move {
         handle(ports, event).await

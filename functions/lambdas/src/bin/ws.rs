@@ -10,15 +10,18 @@ use pitchside::app::authn::{Authenticator, credential};
 use pitchside::app::{ApiError, Ports, ws};
 use pitchside::aws::ApiGatewayPusher;
 use pitchside::ports::ConnectionId;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use tracing::Instrument;
 
 struct Function {
     ports: Ports,
     auth: Authenticator,
     sdk: aws_config::SdkConfig,
-    /// The configured management endpoint; else derived from each event.
+    /// The configured management endpoint; else derived from the first event.
     endpoint: Option<String>,
+    /// Built once, on the first message: every event of this function names the same
+    /// API and stage.
+    pusher: OnceLock<ApiGatewayPusher>,
 }
 
 fn respond(status: i64, body: String) -> ApiGatewayProxyResponse {
@@ -105,11 +108,13 @@ impl Function {
                     (None, Some(domain), Some(stage)) => format!("https://{domain}/{stage}"),
                     _ => return Err("no management endpoint: set PITCHSIDE_WS_ENDPOINT".into()),
                 };
-                let pusher = ApiGatewayPusher::new(
-                    pitchside::aws::management_client(&self.sdk, &endpoint),
-                    self.ports.registry.clone(),
-                    1,
-                );
+                let pusher = self.pusher.get_or_init(|| {
+                    ApiGatewayPusher::new(
+                        pitchside::aws::management_client(&self.sdk, &endpoint),
+                        self.ports.registry.clone(),
+                        1,
+                    )
+                });
                 pusher.post(&conn.org, &id, reply.as_bytes()).await;
                 Ok(respond(200, String::new()))
             }
@@ -121,13 +126,15 @@ impl Function {
 async fn main() -> Result<(), Error> {
     pitchside_lambdas::logging::init();
     let settings = pitchside_lambdas::settings()?;
-    let ports = pitchside_lambdas::ports(&settings).await;
+    let sdk = pitchside::aws::sdk_config().await;
+    let ports = pitchside_lambdas::ports(&settings, &sdk);
     let auth = pitchside_lambdas::authenticator(&settings, &ports)?;
     let function = Arc::new(Function {
         ports,
         auth,
-        sdk: pitchside::aws::sdk_config().await,
+        sdk,
         endpoint: settings.aws.as_ref().and_then(|a| a.ws_endpoint.clone()),
+        pusher: OnceLock::new(),
     });
     lambda_runtime::run(service_fn(move |event| {
         let f = function.clone();
