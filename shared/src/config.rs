@@ -116,11 +116,12 @@ pub struct Settings {
 }
 
 /// Development values that `--demo` supplies for whatever the environment leaves unset.
-pub const DEMO_VALUES: [(&str, &str); 4] = [
+pub const DEMO_VALUES: [(&str, &str); 5] = [
     (JWT_SECRET, "pitchside-demo-jwt-secret-0123456789abcdef"),
     (WHATSAPP_APP_SECRET, "pitchside-demo-whatsapp-app-secret"),
     (WHATSAPP_VERIFY_TOKEN, "pitchside-demo-verify-token"),
     (ADMIN_API_KEY, "pitchside-demo-admin-key"),
+    (STRIPE_WEBHOOK_SECRET, "whsec_pitchside_demo"),
 ];
 
 const MIN_ADMIN_KEY: usize = 16;
@@ -259,8 +260,12 @@ mod tests {
         move |k| map.get(k).cloned()
     }
 
+    /// Every required setting (the optional Stripe secret left out).
     fn complete() -> Vec<(&'static str, &'static str)> {
-        DEMO_VALUES.to_vec()
+        DEMO_VALUES
+            .into_iter()
+            .filter(|(k, _)| *k != STRIPE_WEBHOOK_SECRET)
+            .collect()
     }
 
     #[test]
@@ -270,11 +275,13 @@ mod tests {
         assert_eq!(s.data_dir, PathBuf::from("./.pitchside"));
         assert_eq!(s.backend, Backend::Embedded);
         assert!(s.stripe_webhook_secret.is_none());
+        let with = Settings::from_lookup(env(&DEMO_VALUES)).unwrap();
+        assert!(with.stripe_webhook_secret.is_some());
     }
 
     #[test]
     fn each_missing_required_setting_is_named() {
-        for (name, _) in DEMO_VALUES {
+        for (name, _) in complete() {
             let without: Vec<_> = complete().into_iter().filter(|(k, _)| *k != name).collect();
             let err = Settings::from_lookup(env(&without)).unwrap_err();
             assert_eq!(err.variable, name);

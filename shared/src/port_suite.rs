@@ -157,6 +157,7 @@ pub async fn directory(dir: &dyn Directory) {
         id: PlayerId::new("p-ravi").unwrap(),
         name: "Ravi".into(),
         whatsapp: Some("919800000001".into()),
+        whatsapp_user_id: None,
     };
     dir.put_player(&a, &ravi).await.unwrap();
     dir.put_player(&a, &ravi).await.unwrap();
@@ -190,7 +191,59 @@ pub async fn directory(dir: &dyn Directory) {
     );
     assert_eq!(
         dir.player_by_whatsapp(&a, "919800000009").await.unwrap(),
-        Some(moved)
+        Some(moved.clone())
+    );
+    assert_eq!(
+        dir.player(&a, &moved.id).await.unwrap(),
+        Some(moved.clone())
+    );
+    assert_eq!(dir.player(&b, &moved.id).await.unwrap(), None);
+
+    // A player may be known by the business-scoped user id too, or by it alone.
+    let with_user = Player {
+        whatsapp_user_id: Some("US.1349".into()),
+        ..moved.clone()
+    };
+    dir.put_player(&a, &with_user).await.unwrap();
+    assert_eq!(
+        dir.player_by_whatsapp_user(&a, "US.1349").await.unwrap(),
+        Some(with_user.clone())
+    );
+    assert_eq!(
+        dir.player_by_whatsapp(&a, "919800000009").await.unwrap(),
+        Some(with_user.clone())
+    );
+    assert_eq!(
+        dir.player_by_whatsapp_user(&b, "US.1349").await.unwrap(),
+        None
+    );
+    let user_only = Player {
+        id: PlayerId::new("p-asha").unwrap(),
+        name: "Asha".into(),
+        whatsapp: None,
+        whatsapp_user_id: Some("US.1349".into()),
+    };
+    assert!(
+        matches!(
+            dir.put_player(&a, &user_only).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "a user id belongs to one player"
+    );
+    let user_only = Player {
+        whatsapp_user_id: Some("US.2000".into()),
+        ..user_only
+    };
+    dir.put_player(&a, &user_only).await.unwrap();
+    assert_eq!(
+        dir.player_by_whatsapp_user(&a, "US.2000").await.unwrap(),
+        Some(user_only)
+    );
+    // Dropping the user id frees it.
+    dir.put_player(&a, &moved).await.unwrap();
+    assert_eq!(
+        dir.player_by_whatsapp_user(&a, "US.1349").await.unwrap(),
+        None
     );
 }
 
@@ -239,10 +292,15 @@ pub async fn messages(store: &dyn MessageStore) {
     let b = fresh_org("msg-b");
     let rec = InboundRecord {
         message_id: "wamid.1".into(),
-        from: "9198".into(),
+        from: Some("9198".into()),
+        from_user_id: None,
         player_id: Some(PlayerId::new("p-1").unwrap()),
+        name: Some("Ravi".into()),
         kind: "text".into(),
         text: Some("yes".into()),
+        content: serde_json::json!({"kind": "text", "body": "yes"}),
+        reply_to: None,
+        sent_at: Utc::now(),
         received_at: Utc::now(),
     };
     assert!(store.record_inbound(&a, &rec).await.unwrap());
@@ -258,6 +316,231 @@ pub async fn messages(store: &dyn MessageStore) {
     assert_eq!(got.text, rec.text);
     assert_eq!(got.player_id, rec.player_id);
     assert_eq!(store.inbound(&a, "wamid.2").await.unwrap(), None);
+
+    // Statuses only move forward.
+    use crate::domain::receipts::{DeliveryStatus as D, StatusChange as C, StatusRecord};
+    let status = |s| StatusRecord {
+        message_id: "wamid.out".into(),
+        status: s,
+        at: Utc::now(),
+        recipient: Some("9198".into()),
+        recipient_user_id: None,
+        errors: vec![],
+    };
+    assert_eq!(
+        store
+            .advance_status(&a, &status(D::Delivered))
+            .await
+            .unwrap(),
+        C::Advanced
+    );
+    assert_eq!(
+        store.advance_status(&a, &status(D::Sent)).await.unwrap(),
+        C::Stale
+    );
+    assert_eq!(
+        store
+            .advance_status(&a, &status(D::Delivered))
+            .await
+            .unwrap(),
+        C::Same
+    );
+    assert_eq!(
+        store.advance_status(&a, &status(D::Read)).await.unwrap(),
+        C::Advanced
+    );
+    assert_eq!(
+        store
+            .advance_status(&a, &status(D::Delivered))
+            .await
+            .unwrap(),
+        C::Stale
+    );
+    assert_eq!(
+        store.status(&a, "wamid.out").await.unwrap().unwrap().status,
+        D::Read
+    );
+    assert_eq!(store.status(&b, "wamid.out").await.unwrap(), None);
+    assert_eq!(
+        store.advance_status(&b, &status(D::Sent)).await.unwrap(),
+        C::Advanced
+    );
+    // Of concurrent updates, the furthest wins whatever the order.
+    let other = "wamid.race".to_string();
+    let racing = [
+        D::Sent,
+        D::Read,
+        D::Delivered,
+        D::Sent,
+        D::Delivered,
+        D::Read,
+    ];
+    let results = futures_util::future::join_all(racing.iter().map(|d| {
+        let rec = StatusRecord {
+            message_id: other.clone(),
+            ..status(*d)
+        };
+        let a = a.clone();
+        async move { store.advance_status(&a, &rec).await.unwrap() }
+    }))
+    .await;
+    assert!(results.contains(&C::Advanced));
+    assert_eq!(
+        store.status(&a, &other).await.unwrap().unwrap().status,
+        D::Read
+    );
+}
+
+pub async fn availability(store: &dyn AvailabilityStore) {
+    use crate::domain::availability::{Answer, Response, Source};
+    use crate::domain::ids::MatchId;
+    let a = fresh_org("avail-a");
+    let b = fresh_org("avail-b");
+    let m1 = MatchId::new("m-1").unwrap();
+    let m2 = MatchId::new("m-2").unwrap();
+    let (p1, p2) = (PlayerId::new("p-1").unwrap(), PlayerId::new("p-2").unwrap());
+    let t0 = Utc::now();
+    assert_eq!(store.latest_request(&a, &p1).await.unwrap(), None);
+    store
+        .request_availability(&a, &m1, &[p1.clone(), p2.clone()], t0)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.latest_request(&a, &p1).await.unwrap(),
+        Some(m1.clone())
+    );
+    assert_eq!(store.latest_request(&b, &p1).await.unwrap(), None);
+    assert_eq!(
+        store.availability(&a, &m1).await.unwrap(),
+        vec![(p1.clone(), None), (p2.clone(), None)]
+    );
+    let answer = |r, at| Answer {
+        player_id: p1.clone(),
+        response: r,
+        updated_at: at,
+        updated_by: Source::Whatsapp,
+        message_id: Some("wamid.a".into()),
+    };
+    let yes = answer(Response::Yes, t0 + Age::seconds(10));
+    assert_eq!(
+        store.set_availability(&a, &m1, &yes).await.unwrap(),
+        Applied::Yes
+    );
+    assert_eq!(
+        store.set_availability(&a, &m1, &yes).await.unwrap(),
+        Applied::Yes,
+        "the same answer again is harmless"
+    );
+    let older = answer(Response::No, t0 + Age::seconds(5));
+    assert_eq!(
+        store.set_availability(&a, &m1, &older).await.unwrap(),
+        Applied::Stale
+    );
+    let sheet = store.availability(&a, &m1).await.unwrap();
+    assert_eq!(
+        sheet,
+        vec![(p1.clone(), Some(yes.clone())), (p2.clone(), None)]
+    );
+    assert!(store.availability(&b, &m1).await.unwrap().is_empty());
+    // Asking again keeps the answer; a later request becomes the latest.
+    store
+        .request_availability(&a, &m1, &[p1.clone()], t0 + Age::seconds(20))
+        .await
+        .unwrap();
+    assert_eq!(store.availability(&a, &m1).await.unwrap()[0].1, Some(yes));
+    store
+        .request_availability(&a, &m2, &[p1.clone()], t0 + Age::seconds(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.latest_request(&a, &p1).await.unwrap(),
+        Some(m2.clone())
+    );
+    // A request recorded late, older than the latest, does not take over.
+    store
+        .request_availability(&a, &m1, &[p1.clone()], t0 + Age::seconds(25))
+        .await
+        .unwrap();
+    assert_eq!(store.latest_request(&a, &p1).await.unwrap(), Some(m2));
+}
+
+pub async fn quarantine(store: &dyn QuarantineStore) {
+    use crate::domain::quarantine::Reason;
+    use crate::domain::work::WorkKind;
+    let tag = hex::encode(rand::random::<[u8; 6]>());
+    // Larger than one DynamoDB item, so the AWS adapter must split it.
+    let body: Vec<u8> = format!("{tag}:")
+        .into_bytes()
+        .into_iter()
+        .chain((0..900_000u32).map(|i| (i % 251) as u8))
+        .collect();
+    let t0 = Utc::now();
+    let first = store
+        .quarantine(
+            WorkKind::WhatsappNotification,
+            Reason::UnknownNumber,
+            "no org",
+            &body,
+            t0,
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.times, first.bytes), (1, body.len()));
+    let again = store
+        .quarantine(
+            WorkKind::WhatsappNotification,
+            Reason::UnknownNumber,
+            "still no org",
+            &body,
+            t0 + Age::seconds(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.id, first.id, "the same payload is one entry");
+    assert_eq!((again.times, again.detail.as_str()), (2, "still no org"));
+    let small = store
+        .quarantine(
+            WorkKind::StripeEvent,
+            Reason::Malformed,
+            "bad",
+            tag.as_bytes(),
+            t0 + Age::seconds(2),
+        )
+        .await
+        .unwrap();
+    let listed = store.quarantined(1000).await.unwrap();
+    let pos = |id: &str| listed.iter().position(|e| e.id == id).unwrap();
+    assert!(pos(&small.id) < pos(&first.id), "newest first");
+    let (entry, got) = store.quarantined_body(&first.id).await.unwrap().unwrap();
+    assert_eq!(entry, again);
+    assert!(got == body, "the body comes back byte for byte");
+    assert_eq!(store.quarantined_body("q_nope").await.unwrap(), None);
+    store
+        .mark_replayed(&small.id, t0 + Age::seconds(3))
+        .await
+        .unwrap();
+    let (replayed, _) = store.quarantined_body(&small.id).await.unwrap().unwrap();
+    assert!(replayed.replayed_at.is_some());
+}
+
+pub async fn blobs(store: &dyn BlobStore) {
+    let key = format!("work/{}", hex::encode(rand::random::<[u8; 8]>()));
+    assert_eq!(store.blob(&key).await.unwrap(), None);
+    let big: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 256) as u8).collect();
+    store
+        .put_blob(&key, &big, Utc::now() + Age::days(1))
+        .await
+        .unwrap();
+    assert!(
+        store.blob(&key).await.unwrap().unwrap() == big,
+        "byte for byte"
+    );
+    let small = format!("{key}-small");
+    store
+        .put_blob(&small, b"", Utc::now() + Age::days(1))
+        .await
+        .unwrap();
+    assert_eq!(store.blob(&small).await.unwrap(), Some(vec![]));
 }
 
 /// `queue` must be empty and dead-letter after `max_receives` receives.

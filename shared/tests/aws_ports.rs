@@ -52,6 +52,24 @@ async fn messages() {
 }
 
 #[tokio::test]
+async fn availability() {
+    let (c, t) = table().await;
+    port_suite::availability(&store(c, t)).await;
+}
+
+#[tokio::test]
+async fn quarantine() {
+    let (c, t) = table().await;
+    port_suite::quarantine(&store(c, t)).await;
+}
+
+#[tokio::test]
+async fn blobs() {
+    let (c, t) = table().await;
+    port_suite::blobs(&store(c, t)).await;
+}
+
+#[tokio::test]
 async fn registry() {
     let (c, t) = table().await;
     port_suite::registry(&DynamoRegistry::new(c, t)).await;

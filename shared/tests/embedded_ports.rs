@@ -34,6 +34,24 @@ async fn messages() {
 }
 
 #[tokio::test]
+async fn availability() {
+    let (_d, db) = store();
+    port_suite::availability(&SqliteStore::new(db)).await;
+}
+
+#[tokio::test]
+async fn quarantine() {
+    let (_d, db) = store();
+    port_suite::quarantine(&SqliteStore::new(db)).await;
+}
+
+#[tokio::test]
+async fn blobs() {
+    let (_d, db) = store();
+    port_suite::blobs(&SqliteStore::new(db)).await;
+}
+
+#[tokio::test]
 async fn queue() {
     let (_d, db) = store();
     port_suite::queue(&SqliteQueue::new(db, 3), 3).await;

@@ -56,6 +56,7 @@ pub async fn seed(ports: &Ports) -> Result<(), StoreError> {
                     id: id(PlayerId::new(pid)),
                     name: name.into(),
                     whatsapp: Some(wa.into()),
+                    whatsapp_user_id: None,
                 },
             )
             .await?;

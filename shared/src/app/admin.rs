@@ -4,7 +4,8 @@
 use super::ApiError;
 use crate::domain::auth::{Membership, Role};
 use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
-use crate::ports::{Directory, Organization, Player};
+use crate::domain::quarantine;
+use crate::ports::{BlobStore, Directory, Organization, Player, QuarantineStore, Queue};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -45,10 +46,14 @@ fn yes() -> bool {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 pub struct PlayerBody {
     pub name: String,
     #[serde(default)]
     pub whatsapp: Option<String>,
+    /// The business-scoped user id WhatsApp may send instead of the number.
+    #[serde(default)]
+    pub whatsapp_user_id: Option<String>,
 }
 
 /// Parses a JSON body, answering a 400 that says what is wrong.
@@ -138,6 +143,14 @@ fn check_wa_id(wa: &str) -> Result<String, ApiError> {
     Ok(wa.to_string())
 }
 
+/// A business-scoped user id: Meta's are short strings such as `US.13491208655302741918`.
+fn check_wa_user_id(id: &str) -> Result<String, ApiError> {
+    let id = id.trim();
+    crate::domain::ids::check_id("whatsappUserId", id)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    Ok(id.to_string())
+}
+
 pub async fn put_player(
     dir: &dyn Directory,
     org: OrganizationId,
@@ -149,9 +162,44 @@ pub async fn put_player(
         id: player,
         name: check_name(&body.name)?,
         whatsapp: body.whatsapp.as_deref().map(check_wa_id).transpose()?,
+        whatsapp_user_id: body
+            .whatsapp_user_id
+            .as_deref()
+            .map(check_wa_user_id)
+            .transpose()?,
     };
     dir.put_player(&org, &player).await?;
     Ok(player)
+}
+
+/// The quarantine, newest first.
+pub async fn quarantined(
+    store: &dyn QuarantineStore,
+    limit: Option<usize>,
+) -> Result<Vec<quarantine::Entry>, ApiError> {
+    Ok(store
+        .quarantined(limit.unwrap_or(100).clamp(1, 1000))
+        .await?)
+}
+
+/// Queues a quarantined payload again, as it was received; once the cause is fixed the
+/// worker processes it like any other (and a replay of what was processed already
+/// changes nothing). If it fails again, it is back in the quarantine.
+pub async fn replay(
+    store: &dyn QuarantineStore,
+    queue: &dyn Queue,
+    blobs: &dyn BlobStore,
+    id: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let (entry, body) = store
+        .quarantined_body(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("quarantined payload"))?;
+    let queued = super::webhook::enqueue(queue, blobs, entry.kind, &body, None).await?;
+    let now = chrono::Utc::now();
+    store.mark_replayed(id, now).await?;
+    tracing::info!(quarantine_id = %id, queue_message_id = %queued, "quarantined payload replayed");
+    Ok(serde_json::json!({"id": id, "kind": entry.kind, "queued": true, "replayedAt": now}))
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod authn;
+pub mod availability;
 pub mod catchup;
 pub mod error;
 pub mod webhook;
@@ -23,6 +24,9 @@ pub struct Ports {
     pub directory: Arc<dyn Directory>,
     pub tickets: Arc<dyn TicketStore>,
     pub messages: Arc<dyn MessageStore>,
+    pub availability: Arc<dyn AvailabilityStore>,
+    pub quarantine: Arc<dyn QuarantineStore>,
+    pub blobs: Arc<dyn BlobStore>,
     pub queue: Arc<dyn Queue>,
     pub registry: Arc<dyn ConnectionRegistry>,
     pub pusher: Arc<dyn Pusher>,

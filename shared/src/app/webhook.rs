@@ -2,9 +2,10 @@
 //! 200 only once its payload is durably queued.
 
 use super::ApiError;
+use crate::domain::stripe;
 use crate::domain::whatsapp::{SignatureError, verify_signature};
-use crate::domain::work::{QueuedWork, WorkKind};
-use crate::ports::Queue;
+use crate::domain::work::{INLINE_BODY_BYTES, QueuedWork, WorkKind};
+use crate::ports::{BlobStore, Queue};
 use chrono::Utc;
 use subtle::ConstantTimeEq;
 
@@ -30,10 +31,46 @@ pub fn verify_handshake(
     }
 }
 
-/// Verifies the signature over the raw body and queues it. An error means nothing was
-/// queued.
+/// How long a body stored aside is kept: longer than SQS keeps a message (14 days).
+const ASIDE_DAYS: i64 = 15;
+
+/// Queues a verified body for the worker, storing it aside first when it is too large
+/// for one queue message. Answers the queue's message id once the work is durable.
+pub async fn enqueue(
+    queue: &dyn Queue,
+    blobs: &dyn BlobStore,
+    kind: WorkKind,
+    body: &[u8],
+    request_id: Option<&str>,
+) -> Result<String, ApiError> {
+    let now = Utc::now();
+    let request_id = request_id.map(str::to_string);
+    let work = if body.len() <= INLINE_BODY_BYTES {
+        QueuedWork::new(kind, now, request_id, body)
+    } else {
+        let key = format!("work/{}", hex::encode(rand::random::<[u8; 16]>()));
+        blobs
+            .put_blob(&key, body, now + chrono::Duration::days(ASIDE_DAYS))
+            .await?;
+        tracing::info!(blob = %key, bytes = body.len(), "body stored aside");
+        QueuedWork::aside(kind, now, request_id, key)
+    };
+    Ok(queue.send(&work.to_bytes()).await?)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        413,
+        "too_large",
+        format!("the body is larger than {limit} bytes"),
+    )
+}
+
+/// Verifies Meta's signature over the raw body and queues it. An error means nothing
+/// was queued.
 pub async fn accept(
     queue: &dyn Queue,
+    blobs: &dyn BlobStore,
     app_secret: &[u8],
     signature: Option<&str>,
     body: &[u8],
@@ -48,19 +85,44 @@ pub async fn accept(
         ApiError::new(401, code, e.to_string())
     })?;
     if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            413,
-            "too_large",
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        ));
+        return Err(too_large(MAX_BODY_BYTES));
     }
-    let work = QueuedWork::new(
+    enqueue(
+        queue,
+        blobs,
         WorkKind::WhatsappNotification,
-        Utc::now(),
-        request_id.map(str::to_string),
         body,
-    );
-    Ok(queue.send(&work.to_bytes()).await?)
+        request_id,
+    )
+    .await
+}
+
+/// The largest payment webhook accepted; Stripe's events are a few kilobytes.
+pub const MAX_PAYMENT_BODY_BYTES: usize = 512 * 1024;
+
+/// Verifies Stripe's signature (with its replay tolerance) and queues the event. With
+/// no signing secret configured, payments are refused rather than trusted.
+pub async fn accept_payment(
+    queue: &dyn Queue,
+    blobs: &dyn BlobStore,
+    secret: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+    request_id: Option<&str>,
+) -> Result<String, ApiError> {
+    let Some(secret) = secret else {
+        return Err(ApiError::new(
+            503,
+            "not_configured",
+            "payments are not configured: PITCHSIDE_STRIPE_WEBHOOK_SECRET is not set",
+        ));
+    };
+    stripe::verify(secret.as_bytes(), signature, body, Utc::now())
+        .map_err(|e| ApiError::new(401, "bad_signature", e.to_string()))?;
+    if body.len() > MAX_PAYMENT_BODY_BYTES {
+        return Err(too_large(MAX_PAYMENT_BODY_BYTES));
+    }
+    enqueue(queue, blobs, WorkKind::StripeEvent, body, request_id).await
 }
 
 #[cfg(test)]

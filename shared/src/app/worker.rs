@@ -1,14 +1,22 @@
 //! The worker: turns queued work into state and events. Everything here is safe to run
-//! twice for the same message (the queue delivers at least once).
+//! twice for the same message (the queue delivers at least once): every record is
+//! keyed on the sender's id (the `wamid`, the Stripe event) and every event carries a
+//! dedup key, so a redelivery writes nothing new and appends nothing new.
 
 use super::Ports;
-use crate::domain::ids::OrganizationId;
-use crate::domain::ids::PhoneNumberId;
+use crate::domain::availability::{self, Answer, Source};
+use crate::domain::event::NewEvent;
+use crate::domain::ids::{OrganizationId, PhoneNumberId};
 use crate::domain::inbound;
-use crate::domain::whatsapp::ChangeValue;
-use crate::domain::whatsapp::parse_notification;
-use crate::domain::work::{QueuedWork, WorkKind};
-use crate::ports::{Received, StoreError};
+use crate::domain::quarantine::Reason;
+use crate::domain::receipts::{self, StatusChange};
+use crate::domain::stripe::{self, StripeEvent};
+use crate::domain::whatsapp::{
+    ChangeValue, Content, Entry, Message, Notification, RawChange, Sender, WHATSAPP_OBJECT,
+    parse_notification,
+};
+use crate::domain::work::{Body, QueuedWork, WorkKind};
+use crate::ports::{Applied, Player, Received, StoreError};
 use chrono::Utc;
 use tracing::{Instrument, info, warn};
 
@@ -26,82 +34,352 @@ pub enum WorkError {
 /// What a processed message led to.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Outcome {
+    /// Events appended by this run.
     pub events_appended: usize,
+    /// Events a previous run had appended already.
     pub duplicates: usize,
+    /// Payloads (or changes of one) put in the quarantine.
+    pub quarantined: usize,
+    /// Statuses or answers older than what the store holds, and so ignored.
+    pub stale: usize,
+    /// Things acknowledged and deliberately not acted on.
+    pub ignored: usize,
 }
 
 /// Processes one queued message.
 pub async fn process(ports: &Ports, body: &[u8]) -> Result<Outcome, WorkError> {
-    let (work, raw) = QueuedWork::decode(body).map_err(|e| WorkError::Permanent(e.to_string()))?;
+    let (work, body) = QueuedWork::decode(body).map_err(|e| WorkError::Permanent(e.to_string()))?;
     let span = tracing::info_span!(
         "queued",
-        request_id = work.request_id.as_deref().unwrap_or("-")
+        request_id = work.request_id.as_deref().unwrap_or("-"),
+        kind = work.kind.as_str(),
     );
-    match work.kind {
-        WorkKind::WhatsappNotification => whatsapp(ports, &raw).instrument(span).await,
+    async {
+        let raw = match body {
+            Body::Inline(raw) => raw,
+            Body::Aside(key) => ports.blobs.blob(&key).await?.ok_or_else(|| {
+                WorkError::Permanent(format!("the body stored aside as {key} is gone"))
+            })?,
+        };
+        let mut outcome = Outcome::default();
+        match work.kind {
+            WorkKind::WhatsappNotification => whatsapp(ports, &raw, &mut outcome).await?,
+            WorkKind::StripeEvent => payment(ports, &raw, &mut outcome).await?,
+        }
+        Ok(outcome)
     }
+    .instrument(span)
+    .await
 }
 
-async fn whatsapp(ports: &Ports, raw: &[u8]) -> Result<Outcome, WorkError> {
-    let note = parse_notification(raw).map_err(|e| WorkError::Permanent(e.to_string()))?;
-    let mut outcome = Outcome::default();
-    let mut unknown = Vec::new();
-    for change in note.entry.iter().flat_map(|e| &e.changes) {
-        let value = &change.value;
-        let Some(meta) = &value.metadata else {
-            continue;
-        };
-        let Ok(number) = PhoneNumberId::new(meta.phone_number_id.clone()) else {
-            unknown.push(meta.phone_number_id.clone());
-            continue;
-        };
-        let Some(org) = ports.directory.resolve_whatsapp_number(&number).await? else {
-            unknown.push(meta.phone_number_id.clone());
-            continue;
-        };
-        let span = tracing::info_span!("tenant", org = %org);
-        let done = messages(ports, &org, value).instrument(span).await?;
-        outcome.events_appended += done.events_appended;
-        outcome.duplicates += done.duplicates;
-    }
-    if !unknown.is_empty() {
-        return Err(WorkError::Permanent(format!(
-            "no organization has WhatsApp number(s) {}",
-            unknown.join(", ")
-        )));
-    }
-    Ok(outcome)
+async fn quarantine(
+    ports: &Ports,
+    kind: WorkKind,
+    reason: Reason,
+    detail: String,
+    body: &[u8],
+    outcome: &mut Outcome,
+) -> Result<(), WorkError> {
+    let entry = ports
+        .quarantine
+        .quarantine(kind, reason, &detail, body, Utc::now())
+        .await?;
+    warn!(quarantine_id = %entry.id, ?reason, %detail, "quarantined");
+    outcome.quarantined += 1;
+    Ok(())
 }
 
-async fn messages(
+/// Appends an event and pushes it. Pushed again on a redelivery too: the first
+/// attempt may have died between append and push, and clients drop ids they have seen.
+async fn emit(
+    ports: &Ports,
+    org: &OrganizationId,
+    new: NewEvent,
+    outcome: &mut Outcome,
+) -> Result<(), WorkError> {
+    let kind = new.kind;
+    let appended = ports.log.append(org, new).await?;
+    if appended.created {
+        outcome.events_appended += 1;
+    } else {
+        outcome.duplicates += 1;
+    }
+    if let Err(e) = ports.pusher.publish(&appended.event).await {
+        warn!(error = %e, event_id = %appended.event.id, "push failed; subscribers catch up from the log");
+    }
+    info!(event_id = %appended.event.id, created = appended.created, "{kind}");
+    Ok(())
+}
+
+async fn whatsapp(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(), WorkError> {
+    const KIND: WorkKind = WorkKind::WhatsappNotification;
+    let note = match parse_notification(raw) {
+        Ok(n) => n,
+        Err(e) => {
+            return quarantine(ports, KIND, Reason::Malformed, e.to_string(), raw, outcome).await;
+        }
+    };
+    if note.object != WHATSAPP_OBJECT {
+        let detail = format!("`object` is {:?}, not {WHATSAPP_OBJECT:?}", note.object);
+        return quarantine(ports, KIND, Reason::Malformed, detail, raw, outcome).await;
+    }
+    let single = note.entries.iter().map(|e| e.changes.len()).sum::<usize>() == 1;
+    for entry in &note.entries {
+        for change in &entry.changes {
+            // What to quarantine if this change cannot be processed: the body as
+            // received when it is the only change, else a notification of just it.
+            let alone = || {
+                if single {
+                    raw.to_vec()
+                } else {
+                    one_change(&note, entry, change)
+                }
+            };
+            let value = match change.read() {
+                Ok(v) => v,
+                Err(e) => {
+                    quarantine(
+                        ports,
+                        KIND,
+                        Reason::Malformed,
+                        e.to_string(),
+                        &alone(),
+                        outcome,
+                    )
+                    .await?;
+                    continue;
+                }
+            };
+            let Some(number) = value.phone_number_id.as_deref() else {
+                info!(field = %change.field, "a change without a business number; nothing to do");
+                outcome.ignored += 1;
+                continue;
+            };
+            let org = match PhoneNumberId::new(number) {
+                Ok(n) => ports.directory.resolve_whatsapp_number(&n).await?,
+                Err(_) => None,
+            };
+            let Some(org) = org else {
+                let detail = format!("no organization has WhatsApp number {number:?}");
+                quarantine(
+                    ports,
+                    KIND,
+                    Reason::UnknownNumber,
+                    detail,
+                    &alone(),
+                    outcome,
+                )
+                .await?;
+                continue;
+            };
+            tenant(ports, &org, &value, outcome)
+                .instrument(tracing::info_span!("tenant", org = %org))
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// A notification holding one change of `note`.
+fn one_change(note: &Notification, entry: &Entry, change: &RawChange) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "object": note.object,
+        "entry": [{"id": entry.id, "changes": [{"field": change.field, "value": change.value}]}],
+    }))
+    .expect("JSON values serialize")
+}
+
+async fn tenant(
     ports: &Ports,
     org: &OrganizationId,
     value: &ChangeValue,
-) -> Result<Outcome, WorkError> {
-    let mut outcome = Outcome::default();
-    for msg in &value.messages {
-        let now = Utc::now();
-        let player = ports.directory.player_by_whatsapp(org, &msg.from).await?;
-        ports
-            .messages
-            .record_inbound(org, &inbound::record(msg, player.as_ref(), now))
-            .await?;
-        let new =
-            inbound::message_received(msg, player.as_ref(), value.profile_name(&msg.from), now);
-        let appended = ports.log.append(org, new).await?;
-        if appended.created {
-            outcome.events_appended += 1;
-        } else {
-            outcome.duplicates += 1;
-        }
-        // Published again on a redelivery too: the first attempt may have died between
-        // append and push, and clients drop ids they have seen.
-        if let Err(e) = ports.pusher.publish(&appended.event).await {
-            warn!(error = %e, event_id = %appended.event.id, "push failed; subscribers catch up from the log");
-        }
-        info!(event_id = %appended.event.id, created = appended.created, "message.received");
+    outcome: &mut Outcome,
+) -> Result<(), WorkError> {
+    for e in &value.errors {
+        warn!(
+            code = e.code,
+            title = e.title.as_deref().unwrap_or("-"),
+            details = e.details.as_deref().unwrap_or("-"),
+            "WhatsApp reports an error"
+        );
     }
-    Ok(outcome)
+    for msg in &value.messages {
+        message(ports, org, value, msg, outcome).await?;
+    }
+    for update in &value.statuses {
+        let Some(rec) = receipts::record(update, Utc::now()) else {
+            info!(status = %update.status, message_id = %update.message_id, "a status Pitchside does not track");
+            outcome.ignored += 1;
+            continue;
+        };
+        match ports.messages.advance_status(org, &rec).await? {
+            // The same status again is appended again: its dedup key makes that a
+            // no-op, unless the first attempt died before appending.
+            StatusChange::Advanced | StatusChange::Same => {
+                emit(
+                    ports,
+                    org,
+                    receipts::status_updated(&rec, Utc::now()),
+                    outcome,
+                )
+                .await?
+            }
+            StatusChange::Stale => {
+                info!(message_id = %rec.message_id, status = rec.status.as_str(), "an older status than the one held; ignored");
+                outcome.stale += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn player_of(
+    ports: &Ports,
+    org: &OrganizationId,
+    sender: &Sender,
+) -> Result<Option<Player>, StoreError> {
+    if let Some(wa) = &sender.wa_id
+        && let Some(p) = ports.directory.player_by_whatsapp(org, wa).await?
+    {
+        return Ok(Some(p));
+    }
+    match &sender.user_id {
+        Some(u) => ports.directory.player_by_whatsapp_user(org, u).await,
+        None => Ok(None),
+    }
+}
+
+async fn message(
+    ports: &Ports,
+    org: &OrganizationId,
+    value: &ChangeValue,
+    msg: &Message,
+    outcome: &mut Outcome,
+) -> Result<(), WorkError> {
+    let now = Utc::now();
+    let sender = value.sender_of(msg);
+    let player = player_of(ports, org, &sender).await?;
+    let rec = inbound::record(
+        msg,
+        &sender,
+        player.as_ref(),
+        value.profile_name(&sender),
+        now,
+    );
+    ports.messages.record_inbound(org, &rec).await?;
+    emit(ports, org, inbound::message_received(&rec, now), outcome).await?;
+
+    let Some(player) = player else {
+        return Ok(());
+    };
+    let reply_id = match &msg.content {
+        Content::ButtonReply { id, .. } | Content::ListReply { id, .. } => Some(id.as_str()),
+        Content::Button { payload, .. } => payload.as_deref(),
+        _ => None,
+    };
+    let answer = match reply_id.and_then(availability::parse_reply_id) {
+        Some(answer) => Some(answer),
+        None => {
+            match inbound::readable_text(&msg.content).and_then(availability::parse_free_text) {
+                Some(response) => ports
+                    .availability
+                    .latest_request(org, &player.id)
+                    .await?
+                    .map(|m| (m, response)),
+                None => None,
+            }
+        }
+    };
+    let Some((match_id, response)) = answer else {
+        return Ok(());
+    };
+    let answer = Answer {
+        player_id: player.id.clone(),
+        response,
+        updated_at: rec.sent_at,
+        updated_by: Source::Whatsapp,
+        message_id: Some(msg.id.clone()),
+    };
+    match ports
+        .availability
+        .set_availability(org, &match_id, &answer)
+        .await?
+    {
+        Applied::Yes => {
+            emit(
+                ports,
+                org,
+                availability::availability_updated(&match_id, &answer, now),
+                outcome,
+            )
+            .await
+        }
+        Applied::Stale => {
+            info!(%match_id, player = %player.id, "a newer answer is held; this one is ignored");
+            outcome.stale += 1;
+            Ok(())
+        }
+    }
+}
+
+async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(), WorkError> {
+    const KIND: WorkKind = WorkKind::StripeEvent;
+    let event = match stripe::parse_event(raw) {
+        Ok(e) => e,
+        Err(e) => {
+            return quarantine(ports, KIND, Reason::Malformed, e.to_string(), raw, outcome).await;
+        }
+    };
+    match event {
+        StripeEvent::Ignored { event_id, kind } => {
+            info!(%event_id, %kind, "a Stripe event Pitchside does not act on");
+            outcome.ignored += 1;
+            Ok(())
+        }
+        StripeEvent::NoOrganization { event_id, reason } => {
+            let detail = format!("Stripe event {event_id}: {reason}");
+            quarantine(
+                ports,
+                KIND,
+                Reason::UnknownOrganization,
+                detail,
+                raw,
+                outcome,
+            )
+            .await
+        }
+        StripeEvent::Confirmed(p) => {
+            if ports
+                .directory
+                .organization(&p.organization)
+                .await?
+                .is_none()
+            {
+                let detail = format!(
+                    "Stripe event {}: organization {} does not exist",
+                    p.event_id, p.organization
+                );
+                return quarantine(
+                    ports,
+                    KIND,
+                    Reason::UnknownOrganization,
+                    detail,
+                    raw,
+                    outcome,
+                )
+                .await;
+            }
+            let org = p.organization.clone();
+            emit(
+                ports,
+                &org,
+                stripe::payment_confirmed(&p, Utc::now()),
+                outcome,
+            )
+            .instrument(tracing::info_span!("tenant", org = %org, stripe_event = %p.event_id))
+            .await
+        }
+    }
 }
 
 /// Handles one received message: deletes it when done; leaves it for a retry or the

@@ -5,6 +5,7 @@ use super::keys::{self, GSI1, GSI1PK, GSI1SK, PK, SK, TTL};
 use crate::domain::auth::Membership;
 use crate::domain::event::{ENVELOPE_VERSION, Event, EventId, EventType, NewEvent};
 use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
+use crate::domain::receipts::{self, StatusChange, StatusRecord};
 use crate::ports::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
@@ -159,7 +160,7 @@ impl DynamoStore {
         }
     }
 
-    async fn get(&self, pk: String, sk: impl Into<String>) -> StoreResult<Option<Item>> {
+    pub(crate) async fn get(&self, pk: String, sk: impl Into<String>) -> StoreResult<Option<Item>> {
         let out = self
             .client
             .get_item()
@@ -172,8 +173,21 @@ impl DynamoStore {
         Ok(out.item)
     }
 
+    /// The JSON in one attribute of an item.
+    pub(crate) async fn json_attr<T: serde::de::DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: impl Into<String>,
+        name: &str,
+    ) -> StoreResult<Option<T>> {
+        self.get(pk, sk)
+            .await?
+            .map(|item| serde_json::from_str(get_s(&item, name)?).map_err(|_| corrupt(name)))
+            .transpose()
+    }
+
     /// An unconditional put.
-    async fn put(&self, item: Item) -> StoreResult<()> {
+    pub(crate) async fn put(&self, item: Item) -> StoreResult<()> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -182,6 +196,14 @@ impl DynamoStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub(crate) fn table(&self) -> &str {
+        &self.table
     }
 
     fn expires_at(&self, now: DateTime<Utc>) -> AttributeValue {
@@ -482,80 +504,111 @@ impl Directory for DynamoStore {
         let current = self
             .get(keys::org(org), keys::player(player.id.as_str()))
             .await?;
-        let old_wa = current
-            .as_ref()
-            .and_then(|item| item.get("whatsapp"))
-            .and_then(|v| v.as_s().ok())
-            .cloned();
+        let attr = |name: &str| {
+            current
+                .as_ref()
+                .and_then(|item| item.get(name))
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+        };
+        // Each WhatsApp identifier is claimed by an index item, so no two players of
+        // the organization can hold the same one.
+        let identifiers = [
+            (
+                "whatsapp",
+                attr("whatsapp"),
+                player.whatsapp.clone(),
+                keys::player_wa as fn(&str) -> String,
+            ),
+            (
+                "whatsappUserId",
+                attr("whatsappUserId"),
+                player.whatsapp_user_id.clone(),
+                keys::player_wa_user,
+            ),
+        ];
 
         let mut item = key(keys::org(org), keys::player(player.id.as_str()));
         item.insert("name".into(), s(player.name.clone()));
-        if let Some(wa) = &player.whatsapp {
-            item.insert("whatsapp".into(), s(wa.clone()));
+        // Written only if nobody changed the player's identifiers since they were read.
+        let mut conditions = Vec::new();
+        let mut values = HashMap::new();
+        for (i, (name, old, new, _)) in identifiers.iter().enumerate() {
+            if let Some(v) = new {
+                item.insert(name.to_string(), s(v.clone()));
+            }
+            match old {
+                Some(o) => {
+                    conditions.push(format!("{name} = :old{i}"));
+                    values.insert(format!(":old{i}"), s(o.clone()));
+                }
+                None => conditions.push(format!("attribute_not_exists({name})")),
+            }
         }
-        // Written only if nobody changed the player's number since it was read.
-        let (condition, old_value) = match &old_wa {
-            Some(old) => ("whatsapp = :old", Some(old.clone())),
-            None => ("attribute_not_exists(whatsapp)", None),
-        };
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
-            .condition_expression(condition)
-            .set_expression_attribute_values(
-                old_value.map(|v| HashMap::from([(":old".to_string(), s(v))])),
-            );
+            .condition_expression(conditions.join(" AND "))
+            .set_expression_attribute_values((!values.is_empty()).then_some(values));
         let mut items = vec![
             TransactWriteItem::builder()
                 .put(build(put.build())?)
                 .build(),
         ];
-        let mut claim_index = None;
-        if let Some(wa) = &player.whatsapp
-            && old_wa.as_deref() != Some(wa.as_str())
-        {
-            let mut idx = key(keys::org(org), keys::player_wa(wa));
-            idx.insert("playerId".into(), s(player.id.as_str()));
-            claim_index = Some(items.len());
-            items.push(
-                TransactWriteItem::builder()
-                    .put(build(
-                        Put::builder()
-                            .table_name(&self.table)
-                            .set_item(Some(idx))
-                            .condition_expression("attribute_not_exists(pk) OR playerId = :me")
-                            .expression_attribute_values(":me", s(player.id.as_str()))
-                            .build(),
-                    )?)
-                    .build(),
-            );
-        }
-        if let Some(old) = &old_wa
-            && player.whatsapp.as_deref() != Some(old.as_str())
-        {
-            items.push(tx_delete(
-                &self.table,
-                key(keys::org(org), keys::player_wa(old)),
-            )?);
+        let mut claims = Vec::new();
+        for (_, old, new, index_key) in &identifiers {
+            if old == new {
+                continue;
+            }
+            if let Some(v) = new {
+                let mut idx = key(keys::org(org), index_key(v));
+                idx.insert("playerId".into(), s(player.id.as_str()));
+                claims.push((items.len(), v.clone()));
+                items.push(
+                    TransactWriteItem::builder()
+                        .put(build(
+                            Put::builder()
+                                .table_name(&self.table)
+                                .set_item(Some(idx))
+                                .condition_expression("attribute_not_exists(pk) OR playerId = :me")
+                                .expression_attribute_values(":me", s(player.id.as_str()))
+                                .build(),
+                        )?)
+                        .build(),
+                );
+            }
+            if let Some(o) = old {
+                items.push(tx_delete(&self.table, key(keys::org(org), index_key(o)))?);
+            }
         }
         match transact(&self.client, items).await {
             Ok(()) => Ok(()),
-            Err(e) if claim_index.is_some_and(|i| e.failed_condition(i)) => {
-                Err(StoreError::Conflict(format!(
-                    "WhatsApp id {} already belongs to another player",
-                    player.whatsapp.as_deref().unwrap_or_default()
-                )))
+            Err(e) => {
+                if let Some((_, v)) = claims.iter().find(|(i, _)| e.failed_condition(*i)) {
+                    return Err(StoreError::Conflict(format!(
+                        "WhatsApp id {v} already belongs to another player"
+                    )));
+                }
+                match e {
+                    e if e.failed_condition(0) => Err(StoreError::Conflict(format!(
+                        "player {} changed while being written; retry",
+                        player.id
+                    ))),
+                    TxError::Store(e) => Err(e),
+                    TxError::Cancelled(reasons) => Err(StoreError::Unavailable(format!(
+                        "player write cancelled: {}",
+                        reasons.join(", ")
+                    ))),
+                }
             }
-            Err(e) if e.failed_condition(0) => Err(StoreError::Conflict(format!(
-                "player {} changed while being written; retry",
-                player.id
-            ))),
-            Err(TxError::Store(e)) => Err(e),
-            Err(TxError::Cancelled(reasons)) => Err(StoreError::Unavailable(format!(
-                "player write cancelled: {}",
-                reasons.join(", ")
-            ))),
         }
+    }
+
+    async fn player(&self, org: &OrganizationId, id: &PlayerId) -> StoreResult<Option<Player>> {
+        self.get(keys::org(org), keys::player(id.as_str()))
+            .await?
+            .map(|item| player_from_item(id.clone(), &item))
+            .transpose()
     }
 
     async fn player_by_whatsapp(
@@ -563,19 +616,41 @@ impl Directory for DynamoStore {
         org: &OrganizationId,
         wa_id: &str,
     ) -> StoreResult<Option<Player>> {
-        let Some(idx) = self.get(keys::org(org), keys::player_wa(wa_id)).await? else {
-            return Ok(None);
-        };
-        let id = get_s(&idx, "playerId")?.to_string();
-        let Some(item) = self.get(keys::org(org), keys::player(&id)).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Player {
-            id: PlayerId::new(id).map_err(|_| corrupt("playerId"))?,
-            name: get_s(&item, "name")?.to_string(),
-            whatsapp: Some(wa_id.to_string()),
-        }))
+        self.player_by_index(org, keys::player_wa(wa_id)).await
     }
+
+    async fn player_by_whatsapp_user(
+        &self,
+        org: &OrganizationId,
+        user_id: &str,
+    ) -> StoreResult<Option<Player>> {
+        self.player_by_index(org, keys::player_wa_user(user_id))
+            .await
+    }
+}
+
+impl DynamoStore {
+    async fn player_by_index(
+        &self,
+        org: &OrganizationId,
+        sk: String,
+    ) -> StoreResult<Option<Player>> {
+        let Some(idx) = self.get(keys::org(org), sk).await? else {
+            return Ok(None);
+        };
+        let id = PlayerId::new(get_s(&idx, "playerId")?).map_err(|_| corrupt("playerId"))?;
+        self.player(org, &id).await
+    }
+}
+
+fn player_from_item(id: PlayerId, item: &Item) -> StoreResult<Player> {
+    let opt = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+    Ok(Player {
+        id,
+        name: get_s(item, "name")?.to_string(),
+        whatsapp: opt("whatsapp"),
+        whatsapp_user_id: opt("whatsappUserId"),
+    })
 }
 
 #[async_trait]
@@ -656,11 +731,50 @@ impl MessageStore for DynamoStore {
         org: &OrganizationId,
         message_id: &str,
     ) -> StoreResult<Option<InboundRecord>> {
-        self.get(keys::messages(org), keys::inbound(message_id))
-            .await?
-            .map(|item| {
-                serde_json::from_str(get_s(&item, "record")?).map_err(|_| corrupt("record"))
-            })
-            .transpose()
+        self.json_attr(keys::messages(org), keys::inbound(message_id), "record")
+            .await
+    }
+
+    async fn advance_status(
+        &self,
+        org: &OrganizationId,
+        status: &StatusRecord,
+    ) -> StoreResult<StatusChange> {
+        let mut item = key(keys::messages(org), keys::outbound(&status.message_id));
+        item.insert("rank".into(), n(status.status.rank()));
+        item.insert(
+            "record".into(),
+            s(serde_json::to_string(status).map_err(|e| corrupt(&e.to_string()))?),
+        );
+        match self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #rank < :rank")
+            .expression_attribute_names("#rank", "rank")
+            .expression_attribute_values(":rank", n(status.status.rank()))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(StatusChange::Advanced),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_conditional_check_failed_exception()) =>
+            {
+                let current = self.status(org, &status.message_id).await?;
+                Ok(receipts::compare(current.map(|c| c.status), status.status))
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn status(
+        &self,
+        org: &OrganizationId,
+        message_id: &str,
+    ) -> StoreResult<Option<StatusRecord>> {
+        self.json_attr(keys::messages(org), keys::outbound(message_id), "record")
+            .await
     }
 }

@@ -9,11 +9,17 @@
 //! | member | `ORG#{org}` | `MEMBER#{user}` | `membership` (JSON) |
 //! | player | `ORG#{org}` | `PLAYER#{player}` | `name`, `whatsapp` |
 //! | player by WhatsApp id | `ORG#{org}` | `PLAYERWA#{wa_id}` | `playerId` |
+//! | player by WhatsApp user id | `ORG#{org}` | `PLAYERWAU#{user_id}` | `playerId` |
+//! | latest availability request | `ORG#{org}` | `AVAILREQ#{player}` | `matchId`, `requestedMs` |
+//! | availability | `AVAIL#{org}#{match}` | `P#{player}` | `answer` (JSON, absent while pending), `updatedMs` |
 //! | WhatsApp number | `WANUM#{phone_number_id}` | `WANUM` | `org` |
 //! | event | `EVT#{org}` | `{id:020}` | `type`, `ts` (ms), `payload`, `expiresAt`; `gsi1pk` = pk, `gsi1sk` = `{ts:015}#{id:020}` |
 //! | event dedup key | `DEDUP#{org}#{key}` | `DEDUP` | `eventId`, `expiresAt` |
 //! | ticket | `TICKET#{sha256 hex}` | `TICKET` | `grant` (JSON), `expiresMs`, `expiresAt` |
 //! | inbound message | `MSG#{org}` | `IN#{message id}` | `record` (JSON) |
+//! | outbound message status | `MSG#{org}` | `OUT#{message id}` | `rank`, `record` (JSON) |
+//! | quarantined payload | `QUARANTINE` | `{id}` | `entry` (JSON); the body is the blob `quarantine/{id}` |
+//! | blob chunk | `BLOB#{key}` | `{chunk:05}` | `data` (binary); chunk 0 also `chunks`, `bytes`; `expiresAt` |
 //! | connection | `CONN#{connection}` | `CONN` | `org`, `user`, `rooms` (string set), `expiresAt` |
 //! | room member | `ROOM#{org}#{room}` | `{connection}` | `expiresAt` |
 //!
@@ -43,6 +49,28 @@ pub fn player(id: &str) -> String {
 }
 pub fn player_wa(wa: &str) -> String {
     format!("PLAYERWA#{wa}")
+}
+pub fn player_wa_user(user_id: &str) -> String {
+    format!("PLAYERWAU#{user_id}")
+}
+pub fn availability_request(player: &str) -> String {
+    format!("AVAILREQ#{player}")
+}
+pub fn availability(org: &OrganizationId, match_id: &str) -> String {
+    format!("AVAIL#{org}#{match_id}")
+}
+pub fn availability_player(player: &str) -> String {
+    format!("P#{player}")
+}
+pub fn outbound(id: &str) -> String {
+    format!("OUT#{id}")
+}
+pub const QUARANTINE: &str = "QUARANTINE";
+pub fn blob(key: &str) -> String {
+    format!("BLOB#{key}")
+}
+pub fn blob_chunk(i: usize) -> String {
+    format!("{i:05}")
 }
 pub fn wa_number(number: &str) -> String {
     format!("WANUM#{number}")

@@ -5,6 +5,7 @@ pub mod apigw;
 pub mod bootstrap;
 pub mod dynamo;
 pub mod keys;
+mod records;
 pub mod registry;
 pub mod sqs;
 pub mod wiring;

@@ -94,6 +94,11 @@ id_type!(
     "teamId"
 );
 id_type!(
+    /// A match (fixture) of an organization.
+    MatchId,
+    "matchId"
+);
+id_type!(
     /// A WhatsApp business number's id (`metadata.phone_number_id`).
     PhoneNumberId,
     "phoneNumberId"

@@ -1,11 +1,15 @@
 //! The pure domain: types and rules, no I/O, no clock or randomness it is not handed.
 
 pub mod auth;
+pub mod availability;
 pub mod catchup;
 pub mod event;
 pub mod ids;
 pub mod inbound;
+pub mod quarantine;
+pub mod receipts;
 pub mod sse;
+pub mod stripe;
 pub mod whatsapp;
 pub mod work;
 pub mod ws;

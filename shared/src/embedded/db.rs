@@ -25,10 +25,11 @@ CREATE TABLE IF NOT EXISTS members (
     PRIMARY KEY (org, user_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS players (
-    org       TEXT NOT NULL,
-    player_id TEXT NOT NULL,
-    name      TEXT NOT NULL,
-    whatsapp  TEXT,
+    org              TEXT NOT NULL,
+    player_id        TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    whatsapp         TEXT,
+    whatsapp_user_id TEXT,
     PRIMARY KEY (org, player_id)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS players_by_whatsapp ON players (org, whatsapp) WHERE whatsapp IS NOT NULL;
@@ -59,6 +60,40 @@ CREATE TABLE IF NOT EXISTS inbound_messages (
     record     TEXT NOT NULL,
     PRIMARY KEY (org, message_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbound_status (
+    org        TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    rank       INTEGER NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (org, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS availability (
+    org        TEXT NOT NULL,
+    match_id   TEXT NOT NULL,
+    player_id  TEXT NOT NULL,
+    answer     TEXT,
+    updated_ms INTEGER,
+    PRIMARY KEY (org, match_id, player_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS availability_requests (
+    org          TEXT NOT NULL,
+    player_id    TEXT NOT NULL,
+    match_id     TEXT NOT NULL,
+    requested_ms INTEGER NOT NULL,
+    PRIMARY KEY (org, player_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id          TEXT PRIMARY KEY,
+    entry       TEXT NOT NULL,
+    last_ms     INTEGER NOT NULL,
+    body        BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_by_time ON quarantine (last_ms);
+CREATE TABLE IF NOT EXISTS blobs (
+    key        TEXT PRIMARY KEY,
+    body       BLOB NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS queue (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id    TEXT NOT NULL UNIQUE,
@@ -106,6 +141,22 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Brings a data folder made by an earlier version up to the schema.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_user_id: bool = conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('players') WHERE name = 'whatsapp_user_id'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_user_id {
+        conn.execute_batch("ALTER TABLE players ADD COLUMN whatsapp_user_id TEXT")?;
+    }
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS players_by_whatsapp_user ON players (org, whatsapp_user_id)
+         WHERE whatsapp_user_id IS NOT NULL",
+    )
+}
+
 impl Db {
     /// Opens (creating if needed) `pitchside.db` in `dir`.
     pub fn open(dir: &Path) -> Result<Db, StoreError> {
@@ -116,6 +167,7 @@ impl Db {
             .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
         configure(&writer).map_err(unavailable)?;
         writer.execute_batch(SCHEMA).map_err(unavailable)?;
+        migrate(&writer).map_err(unavailable)?;
         Ok(Db {
             inner: Arc::new(DbInner {
                 path,

@@ -3,6 +3,7 @@
 pub mod db;
 pub mod hub;
 pub mod queue;
+mod records;
 pub mod store;
 
 pub use db::Db;

@@ -5,6 +5,7 @@ use super::db::{Db, unavailable};
 use crate::domain::auth::Membership;
 use crate::domain::event::{ENVELOPE_VERSION, Event, EventId, EventType, NewEvent};
 use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
+use crate::domain::receipts::{self, StatusChange, StatusRecord};
 use crate::ports::*;
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
@@ -13,7 +14,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 /// The embedded store.
 #[derive(Clone)]
 pub struct SqliteStore {
-    db: Db,
+    pub(super) db: Db,
 }
 
 impl SqliteStore {
@@ -45,13 +46,19 @@ impl SqliteStore {
                         [],
                     )
                     .map_err(unavailable)?;
+                // Bodies stored aside have their own expiry.
+                tx.execute(
+                    "DELETE FROM blobs WHERE expires_ms < ?1",
+                    params![Utc::now().timestamp_millis()],
+                )
+                .map_err(unavailable)?;
                 Ok(removed)
             })
             .await
     }
 }
 
-fn ms_to_time(ms: i64) -> DateTime<Utc> {
+pub(super) fn ms_to_time(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
 }
 
@@ -90,7 +97,7 @@ fn read_bounds(tx: &Transaction<'_>, org: &OrganizationId) -> Result<LogBounds, 
 }
 
 /// The JSON value in the one column `sql` selects for an organization and a key.
-fn json_column<T: serde::de::DeserializeOwned>(
+pub(super) fn json_column<T: serde::de::DeserializeOwned>(
     tx: &Transaction<'_>,
     sql: &str,
     org: &str,
@@ -327,25 +334,30 @@ impl Directory for SqliteStore {
         let (org, player) = (org.clone(), player.clone());
         self.db
             .write(move |tx| {
-                if let Some(wa) = &player.whatsapp {
+                for (column, value) in [
+                    ("whatsapp", &player.whatsapp),
+                    ("whatsapp_user_id", &player.whatsapp_user_id),
+                ] {
+                    let Some(value) = value else { continue };
                     let holder: Option<String> = tx
                         .query_row(
-                            "SELECT player_id FROM players WHERE org = ?1 AND whatsapp = ?2",
-                            params![org.as_str(), wa],
+                            &format!("SELECT player_id FROM players WHERE org = ?1 AND {column} = ?2"),
+                            params![org.as_str(), value],
                             |r| r.get(0),
                         )
                         .optional()
                         .map_err(unavailable)?;
                     if let Some(other) = holder.filter(|h| h != player.id.as_str()) {
                         return Err(StoreError::Conflict(format!(
-                            "WhatsApp id {wa} already belongs to player {other}"
+                            "WhatsApp id {value} already belongs to player {other}"
                         )));
                     }
                 }
                 tx.execute(
-                    "INSERT INTO players (org, player_id, name, whatsapp) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT (org, player_id) DO UPDATE SET name = excluded.name, whatsapp = excluded.whatsapp",
-                    params![org.as_str(), player.id.as_str(), player.name, player.whatsapp],
+                    "INSERT INTO players (org, player_id, name, whatsapp, whatsapp_user_id) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (org, player_id) DO UPDATE SET name = excluded.name,
+                         whatsapp = excluded.whatsapp, whatsapp_user_id = excluded.whatsapp_user_id",
+                    params![org.as_str(), player.id.as_str(), player.name, player.whatsapp, player.whatsapp_user_id],
                 )
                 .map_err(unavailable)?;
                 Ok(())
@@ -353,27 +365,55 @@ impl Directory for SqliteStore {
             .await
     }
 
+    async fn player(&self, org: &OrganizationId, id: &PlayerId) -> StoreResult<Option<Player>> {
+        self.player_where(org, "player_id", id.as_str()).await
+    }
+
     async fn player_by_whatsapp(
         &self,
         org: &OrganizationId,
         wa_id: &str,
     ) -> StoreResult<Option<Player>> {
-        let (org, wa_id) = (org.clone(), wa_id.to_string());
+        self.player_where(org, "whatsapp", wa_id).await
+    }
+
+    async fn player_by_whatsapp_user(
+        &self,
+        org: &OrganizationId,
+        user_id: &str,
+    ) -> StoreResult<Option<Player>> {
+        self.player_where(org, "whatsapp_user_id", user_id).await
+    }
+}
+
+impl SqliteStore {
+    /// The player of `org` whose `column` (a fixed column name, never input) is `value`.
+    async fn player_where(
+        &self,
+        org: &OrganizationId,
+        column: &'static str,
+        value: &str,
+    ) -> StoreResult<Option<Player>> {
+        let (org, value) = (org.clone(), value.to_string());
         self.db
             .read(move |tx| {
-                let row: Option<(String, String)> = tx
+                let row: Option<(String, String, Option<String>, Option<String>)> = tx
                     .query_row(
-                        "SELECT player_id, name FROM players WHERE org = ?1 AND whatsapp = ?2",
-                        params![org.as_str(), wa_id],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
+                        &format!(
+                            "SELECT player_id, name, whatsapp, whatsapp_user_id FROM players
+                             WHERE org = ?1 AND {column} = ?2"
+                        ),
+                        params![org.as_str(), value],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                     )
                     .optional()
                     .map_err(unavailable)?;
-                row.map(|(id, name)| {
+                row.map(|(id, name, whatsapp, whatsapp_user_id)| {
                     Ok(Player {
                         id: PlayerId::new(id).map_err(unavailable)?,
                         name,
-                        whatsapp: Some(wa_id.clone()),
+                        whatsapp,
+                        whatsapp_user_id,
                     })
                 })
                 .transpose()
@@ -468,6 +508,54 @@ impl MessageStore for SqliteStore {
                 json_column(
                     tx,
                     "SELECT record FROM inbound_messages WHERE org = ?1 AND message_id = ?2",
+                    org.as_str(),
+                    &id,
+                )
+            })
+            .await
+    }
+
+    async fn advance_status(
+        &self,
+        org: &OrganizationId,
+        status: &StatusRecord,
+    ) -> StoreResult<StatusChange> {
+        let org = org.clone();
+        let rec = status.clone();
+        let json = serde_json::to_string(status).map_err(unavailable)?;
+        self.db
+            .write(move |tx| {
+                let current: Option<StatusRecord> = json_column(
+                    tx,
+                    "SELECT record FROM outbound_status WHERE org = ?1 AND message_id = ?2",
+                    org.as_str(),
+                    &rec.message_id,
+                )?;
+                let change = receipts::compare(current.map(|c| c.status), rec.status);
+                if change == StatusChange::Advanced {
+                    tx.execute(
+                        "INSERT INTO outbound_status (org, message_id, rank, record) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT (org, message_id) DO UPDATE SET rank = excluded.rank, record = excluded.record",
+                        params![org.as_str(), rec.message_id, rec.status.rank(), json],
+                    )
+                    .map_err(unavailable)?;
+                }
+                Ok(change)
+            })
+            .await
+    }
+
+    async fn status(
+        &self,
+        org: &OrganizationId,
+        message_id: &str,
+    ) -> StoreResult<Option<StatusRecord>> {
+        let (org, id) = (org.clone(), message_id.to_string());
+        self.db
+            .read(move |tx| {
+                json_column(
+                    tx,
+                    "SELECT record FROM outbound_status WHERE org = ?1 AND message_id = ?2",
                     org.as_str(),
                     &id,
                 )

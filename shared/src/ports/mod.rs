@@ -3,8 +3,12 @@
 //! held to the same test suite (`crate::port_tests`).
 
 use crate::domain::auth::{Membership, Role};
+use crate::domain::availability::Answer;
 use crate::domain::event::{Event, EventId, NewEvent};
-use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
+use crate::domain::ids::{MatchId, OrganizationId, PhoneNumberId, PlayerId, UserId};
+use crate::domain::quarantine::{self, Reason};
+use crate::domain::receipts::{StatusChange, StatusRecord};
+use crate::domain::work::WorkKind;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -79,9 +83,12 @@ pub struct Organization {
 pub struct Player {
     pub id: PlayerId,
     pub name: String,
-    /// The `wa_id` WhatsApp sends for this player.
+    /// The `wa_id` WhatsApp sends for this player (their phone number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub whatsapp: Option<String>,
+    /// The business-scoped user id WhatsApp sends instead of (or beside) the `wa_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub whatsapp_user_id: Option<String>,
 }
 
 /// The directory of tenants: organizations, their members, players and WhatsApp numbers.
@@ -111,12 +118,19 @@ pub trait Directory: Send + Sync {
         org: &OrganizationId,
         user: &UserId,
     ) -> StoreResult<Option<Membership>>;
-    /// A `wa_id` already held by another player of the organization is a `Conflict`.
+    /// A `wa_id` or WhatsApp user id already held by another player of the organization
+    /// is a `Conflict`.
     async fn put_player(&self, org: &OrganizationId, player: &Player) -> StoreResult<()>;
+    async fn player(&self, org: &OrganizationId, id: &PlayerId) -> StoreResult<Option<Player>>;
     async fn player_by_whatsapp(
         &self,
         org: &OrganizationId,
         wa_id: &str,
+    ) -> StoreResult<Option<Player>>;
+    async fn player_by_whatsapp_user(
+        &self,
+        org: &OrganizationId,
+        user_id: &str,
     ) -> StoreResult<Option<Player>>;
 }
 
@@ -154,10 +168,18 @@ pub trait TicketStore: Send + Sync {
 #[serde(rename_all = "camelCase")]
 pub struct InboundRecord {
     pub message_id: String,
-    pub from: String,
+    pub from: Option<String>,
+    pub from_user_id: Option<String>,
     pub player_id: Option<PlayerId>,
+    /// The sender's WhatsApp profile name.
+    pub name: Option<String>,
+    /// The wire type.
     pub kind: String,
     pub text: Option<String>,
+    /// The typed content (`domain::whatsapp::Content`).
+    pub content: serde_json::Value,
+    pub reply_to: Option<String>,
+    pub sent_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
 }
 
@@ -171,6 +193,93 @@ pub trait MessageStore: Send + Sync {
         org: &OrganizationId,
         message_id: &str,
     ) -> StoreResult<Option<InboundRecord>>;
+    /// Records an outbound message's status if it moves it forward
+    /// (`domain::receipts::compare`), atomically: of two concurrent updates, the
+    /// furthest wins.
+    async fn advance_status(
+        &self,
+        org: &OrganizationId,
+        status: &StatusRecord,
+    ) -> StoreResult<StatusChange>;
+    async fn status(
+        &self,
+        org: &OrganizationId,
+        message_id: &str,
+    ) -> StoreResult<Option<StatusRecord>>;
+}
+
+/// Whether a conditional write took effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    Yes,
+    /// The store holds something newer; nothing changed.
+    Stale,
+}
+
+/// Availability requests and answers, per match and player.
+#[async_trait]
+pub trait AvailabilityStore: Send + Sync {
+    /// Records that these players were asked about this match at `at`: each becomes
+    /// pending for the match (an answer already given stays), and the match becomes
+    /// their latest request unless a later one is recorded.
+    async fn request_availability(
+        &self,
+        org: &OrganizationId,
+        match_id: &MatchId,
+        players: &[PlayerId],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// The match of the player's latest request.
+    async fn latest_request(
+        &self,
+        org: &OrganizationId,
+        player: &PlayerId,
+    ) -> StoreResult<Option<MatchId>>;
+    /// Sets the answer unless the one held was given later.
+    async fn set_availability(
+        &self,
+        org: &OrganizationId,
+        match_id: &MatchId,
+        answer: &Answer,
+    ) -> StoreResult<Applied>;
+    /// Every player asked or answering for the match: the answer, or `None` while
+    /// pending. Ordered by player id.
+    async fn availability(
+        &self,
+        org: &OrganizationId,
+        match_id: &MatchId,
+    ) -> StoreResult<Vec<(PlayerId, Option<Answer>)>>;
+}
+
+/// Payloads that cannot be processed and that retrying would not fix; see
+/// `domain::quarantine`. Not scoped to an organization: they are exactly the ones
+/// without a known one. Read by operators through the admin API.
+#[async_trait]
+pub trait QuarantineStore: Send + Sync {
+    /// Keeps the body (of any size) with the reason; the same kind and bytes again
+    /// update the entry (`lastSeen`, `times`, the newest reason).
+    async fn quarantine(
+        &self,
+        kind: WorkKind,
+        reason: Reason,
+        detail: &str,
+        body: &[u8],
+        now: DateTime<Utc>,
+    ) -> StoreResult<quarantine::Entry>;
+    /// The newest first.
+    async fn quarantined(&self, limit: usize) -> StoreResult<Vec<quarantine::Entry>>;
+    async fn quarantined_body(&self, id: &str)
+    -> StoreResult<Option<(quarantine::Entry, Vec<u8>)>>;
+    async fn mark_replayed(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// Bodies too large for a queue message, stored aside until processed.
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Stores `bytes` under `key` (overwriting), removable after `expires_at`.
+    async fn put_blob(&self, key: &str, bytes: &[u8], expires_at: DateTime<Utc>)
+    -> StoreResult<()>;
+    async fn blob(&self, key: &str) -> StoreResult<Option<Vec<u8>>>;
 }
 
 /// A message taken from the queue; it stays invisible to other consumers until its

@@ -4,22 +4,27 @@ use super::{HttpError, ok, record_org};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
+use pitchside::app::ApiError;
 use pitchside::app::admin::{self, API_KEY_HEADER, parse_body, parse_id};
 use pitchside::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
 
 type Reply = Result<Json<serde_json::Value>, HttpError>;
+
+fn check_key(state: &AppState, headers: &HeaderMap) -> Result<(), HttpError> {
+    Ok(admin::check_api_key(
+        headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()),
+        state.settings.admin_api_key.expose(),
+    )?)
+}
 
 fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     org: &str,
 ) -> Result<OrganizationId, HttpError> {
-    admin::check_api_key(
-        headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()),
-        state.settings.admin_api_key.expose(),
-    )?;
+    check_key(state, headers)?;
     let org = parse_id::<OrganizationId>(org)?;
     record_org(&org);
     Ok(org)
@@ -84,4 +89,48 @@ pub async fn player(
     )
     .await?;
     Ok(ok(p))
+}
+
+#[derive(serde::Deserialize)]
+pub struct ListParams {
+    limit: Option<String>,
+}
+
+/// `GET /admin/quarantine?limit=`.
+pub async fn quarantine(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<ListParams>,
+) -> Reply {
+    check_key(&state, &headers)?;
+    let limit = q
+        .limit
+        .as_deref()
+        .map(|l| {
+            l.parse::<usize>()
+                .map_err(|_| ApiError::bad_request("limit: must be a positive integer"))
+        })
+        .transpose()?;
+    Ok(ok(admin::quarantined(
+        state.ports.quarantine.as_ref(),
+        limit,
+    )
+    .await?))
+}
+
+/// `POST /admin/quarantine/{id}/replay`.
+pub async fn replay(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Reply {
+    check_key(&state, &headers)?;
+    let p = &state.ports;
+    Ok(ok(admin::replay(
+        p.quarantine.as_ref(),
+        p.queue.as_ref(),
+        p.blobs.as_ref(),
+        &id,
+    )
+    .await?))
 }

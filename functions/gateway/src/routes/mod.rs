@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod availability;
 mod client;
 mod connections;
 mod events;
@@ -58,10 +59,12 @@ pub fn sse_router(state: AppState) -> Router {
 }
 
 fn webhook_routes() -> Router<AppState> {
-    Router::new().route(
-        "/whatsapp/webhook",
-        get(webhook::verify).post(webhook::receive),
-    )
+    Router::new()
+        .route(
+            "/whatsapp/webhook",
+            get(webhook::verify).post(webhook::receive),
+        )
+        .route("/payments/webhook", post(webhook::payment))
 }
 
 fn api_routes() -> Router<AppState> {
@@ -81,6 +84,17 @@ fn api_routes() -> Router<AppState> {
         .route(
             "/admin/organizations/{org}/players/{player}",
             put(admin::player),
+        )
+        .route("/admin/quarantine", get(admin::quarantine))
+        .route("/admin/quarantine/{id}/replay", post(admin::replay))
+        .route(
+            "/matches/{match_id}/availability-requests",
+            post(availability::request),
+        )
+        .route("/matches/{match_id}/availability", get(availability::sheet))
+        .route(
+            "/matches/{match_id}/availability/{player}",
+            put(availability::answer),
         )
 }
 
