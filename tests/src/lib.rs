@@ -22,6 +22,7 @@ pub const JWT_SECRET: &str = "black-box-test-jwt-secret-0123456789abcdef";
 pub const APP_SECRET: &str = "black-box-test-whatsapp-app-secret";
 pub const VERIFY_TOKEN: &str = "black-box-verify-token";
 pub const ADMIN_KEY: &str = "black-box-admin-key-0123456789";
+pub const STRIPE_SECRET: &str = "whsec_black_box_test";
 
 /// The longest any single expected thing may take before a test fails. A guard against
 /// hanging, never a synchronization.
@@ -166,6 +167,7 @@ impl Gateway {
             .env("PITCHSIDE_WHATSAPP_APP_SECRET", APP_SECRET)
             .env("PITCHSIDE_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
             .env("PITCHSIDE_ADMIN_API_KEY", ADMIN_KEY)
+            .env("PITCHSIDE_STRIPE_WEBHOOK_SECRET", STRIPE_SECRET)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -277,6 +279,78 @@ impl Gateway {
         Ok(())
     }
 
+    /// POSTs a body correctly signed with the app secret; answers the status.
+    pub async fn post_signed(&self, body: &[u8]) -> Result<u16> {
+        let resp = self
+            .post_webhook(body, Some(sign(APP_SECRET, body)))
+            .await?;
+        Ok(resp.status().as_u16())
+    }
+
+    /// POSTs a Stripe event with the given `Stripe-Signature` header.
+    pub async fn post_payment(&self, body: &[u8], signature: Option<String>) -> Result<u16> {
+        let mut req = reqwest::Client::new()
+            .post(self.url("/payments/webhook"))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
+        if let Some(sig) = signature {
+            req = req.header("stripe-signature", sig);
+        }
+        Ok(req.send().await?.status().as_u16())
+    }
+
+    /// A request with the admin API key; answers the status and the JSON body.
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = reqwest::Client::new()
+            .request(method.parse()?, self.url(path))
+            .header("x-api-key", ADMIN_KEY);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// A request with a bearer token; answers the status and the JSON body.
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut req = reqwest::Client::new()
+            .request(method.parse()?, self.url(path))
+            .bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        Ok((status, resp.json().await.unwrap_or(Value::Null)))
+    }
+
+    /// Reads the organization's events after `after` over SSE until `n` have come, and
+    /// answers them. The stream is the synchronization: no polling, no sleeping.
+    pub async fn events(&self, token: &str, after: &str, n: usize) -> Result<Vec<Value>> {
+        let mut sse =
+            SseClient::connect(&self.url("/sse/events"), Some(token), Some(after)).await?;
+        if sse.status != 200 {
+            bail!("SSE answered {}", sse.status);
+        }
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            out.push(sse.next_frame().await?.json());
+        }
+        Ok(out)
+    }
+
     pub async fn catch_up(&self, token: &str, query: &str) -> Result<Value> {
         let resp = reqwest::Client::new()
             .get(self.url(&format!("/events/catch-up?{query}")))
@@ -299,6 +373,28 @@ pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// A fixture file of `tests/fixtures/`, with its placeholders replaced.
+pub fn fixture(name: &str, subs: &[(&str, &str)]) -> Vec<u8> {
+    let path = format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    for (k, v) in subs {
+        text = text.replace(k, v);
+    }
+    text.into_bytes()
+}
+
+/// `Stripe-Signature` for `body` at `t`, as Stripe computes it.
+pub fn stripe_sign(secret: &str, body: &[u8], t: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{t}.").as_bytes());
+    mac.update(body);
+    format!("t={t},v1={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+pub fn unix_now() -> i64 {
+    chrono_like_now() as i64
 }
 
 /// A WhatsApp Cloud API notification carrying one text message.

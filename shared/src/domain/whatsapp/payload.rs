@@ -155,7 +155,11 @@ pub struct Message {
 
 /// What a message holds, by kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(
+    tag = "kind",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
 pub enum Content {
     Text {
         body: String,
