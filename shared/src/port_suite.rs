@@ -444,12 +444,12 @@ pub async fn availability(store: &dyn AvailabilityStore) {
     assert!(store.availability(&b, &m1).await.unwrap().is_empty());
     // Asking again keeps the answer; a later request becomes the latest.
     store
-        .request_availability(&a, &m1, &[p1.clone()], t0 + Age::seconds(20))
+        .request_availability(&a, &m1, std::slice::from_ref(&p1), t0 + Age::seconds(20))
         .await
         .unwrap();
     assert_eq!(store.availability(&a, &m1).await.unwrap()[0].1, Some(yes));
     store
-        .request_availability(&a, &m2, &[p1.clone()], t0 + Age::seconds(30))
+        .request_availability(&a, &m2, std::slice::from_ref(&p1), t0 + Age::seconds(30))
         .await
         .unwrap();
     assert_eq!(
@@ -458,7 +458,7 @@ pub async fn availability(store: &dyn AvailabilityStore) {
     );
     // A request recorded late, older than the latest, does not take over.
     store
-        .request_availability(&a, &m1, &[p1.clone()], t0 + Age::seconds(25))
+        .request_availability(&a, &m1, std::slice::from_ref(&p1), t0 + Age::seconds(25))
         .await
         .unwrap();
     assert_eq!(store.latest_request(&a, &p1).await.unwrap(), Some(m2));

@@ -278,3 +278,75 @@ async fn sse_streams_the_log_then_polls_then_ends_with_a_retry_hint() {
         "no event twice: {all}"
     );
 }
+
+/// The worker function is killed in the middle of a batch; Lambda invokes the batch
+/// again, and every message is stored and emitted exactly once. A WebSocket client on
+/// the local gateway (which serves the management API the worker pushes through)
+/// shows when the worker is inside the batch.
+#[tokio::test]
+async fn worker_killed_mid_batch_is_retried_without_losing_or_doubling() {
+    let f = fixture().await;
+    let gateway = f.env.start().await;
+    let mut vars = f.vars.clone();
+    vars.push(("PITCHSIDE_WS_ENDPOINT".into(), gateway.base.clone()));
+    let meta = sample("sample-env.json");
+    let tok = token(
+        JWT_SECRET,
+        f.org.as_str(),
+        meta["user"].as_str().unwrap(),
+        &["admin"],
+    );
+    let mut ws = ws_connect(&gateway.addr, Some(&tok)).await.unwrap();
+    ws_send(&mut ws, serde_json::json!({"action": "ping"}))
+        .await
+        .unwrap();
+    assert_eq!(ws_next(&mut ws).await.unwrap()["type"], "pong");
+
+    let n = 60;
+    let messages: Vec<Value> = (0..n)
+        .map(|i| {
+            serde_json::json!({"from": meta["playerWhatsapp"], "id": format!("wamid.k.{i:03}"),
+            "timestamp": "1764140000", "type": "text", "text": {"body": format!("{i}")}})
+        })
+        .collect();
+    let body = serde_json::to_vec(&serde_json::json!({"object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": {
+            "metadata": {"phone_number_id": meta["phoneNumberId"]}, "messages": messages}}]}]}))
+    .unwrap();
+    let work = QueuedWork::new(
+        pitchside::domain::work::WorkKind::WhatsappNotification,
+        chrono::Utc::now(),
+        None,
+        &body,
+    );
+    let event = serde_json::json!({"Records": [{
+        "messageId": "batch-1", "receiptHandle": "r1",
+        "body": String::from_utf8(work.to_bytes()).unwrap(),
+        "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+        "md5OfBody": "", "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:pitchside-inbound", "awsRegion": "us-east-1"}]});
+
+    let api = RuntimeApi::start().await.unwrap();
+    let mut first_worker = api.spawn("worker", &vars).unwrap();
+    let _lost = api.invoke(event.clone());
+    let first = ws_next(&mut ws).await.unwrap();
+    assert_eq!(first["payload"]["messageId"], "wamid.k.000");
+    first_worker.kill().await.unwrap();
+
+    let _second_worker = api.spawn("worker", &vars).unwrap();
+    let reply = api.invoke(event).json().await.unwrap();
+    assert_eq!(reply["batchItemFailures"], serde_json::json!([]), "{reply}");
+    let page = f
+        .store
+        .read(&f.org, ReadFrom::After(EventId::ZERO), 1000)
+        .await
+        .unwrap();
+    let ids: Vec<String> = page
+        .events
+        .iter()
+        .map(|e| e.payload["messageId"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (0..n).map(|i| format!("wamid.k.{i:03}")).collect();
+    assert_eq!(ids, expected, "each message once, in order");
+    assert_eq!(page.bounds.head, EventId(n as u64));
+}

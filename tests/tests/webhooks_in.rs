@@ -14,7 +14,7 @@ const PHONE: &str = "106540352242922";
 const WA: &str = "16505551234";
 const ADMIN_ROLES: [&str; 2] = ["admin", "viewer"];
 
-fn subs<'a>(match_id: &'a str) -> [(&'static str, &'a str); 3] {
+fn subs(match_id: &str) -> [(&'static str, &str); 3] {
     [
         ("__PHONE_NUMBER_ID__", PHONE),
         ("__WA_ID__", WA),

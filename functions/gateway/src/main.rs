@@ -31,7 +31,7 @@ enum Command {
         demo: bool,
     },
     /// Send correctly signed sample webhooks to a running gateway.
-    Simulate(simulate::Args),
+    Simulate(Box<simulate::Args>),
     /// Create the DynamoDB table and SQS queues of the AWS backend (for an emulator such
     /// as LocalStack or moto; on AWS the SAM template creates them). Idempotent; prints
     /// the settings to use.
@@ -53,7 +53,7 @@ async fn main() -> std::process::ExitCode {
             logging::init();
             serve::run(demo).await
         }
-        Command::Simulate(args) => simulate::run(args).await,
+        Command::Simulate(args) => simulate::run(*args).await,
         Command::AwsBootstrap { table, queue } => serve::aws_bootstrap(&table, &queue).await,
     };
     match result {

@@ -344,7 +344,9 @@ impl ChangeValue {
 }
 
 fn read_message(m: &Map<String, Value>) -> Result<Message, String> {
-    let id = string_of(m, "id").ok_or("it has no `id`")?;
+    let id = string_of(m, "id")
+        .filter(|id| !id.is_empty())
+        .ok_or("it has no `id`")?;
     let kind = string_of(m, "type").unwrap_or_else(|| "unknown".into());
     let content = content_of(&kind, m).unwrap_or_else(|| Content::Other {
         raw: Value::Object(m.clone()),
@@ -468,7 +470,9 @@ fn content_of(kind: &str, m: &Map<String, Value>) -> Option<Content> {
 
 fn read_status(s: &Map<String, Value>) -> Result<StatusUpdate, String> {
     Ok(StatusUpdate {
-        message_id: string_of(s, "id").ok_or("it has no `id`")?,
+        message_id: string_of(s, "id")
+            .filter(|id| !id.is_empty())
+            .ok_or("it has no `id`")?,
         status: string_of(s, "status").ok_or("it has no `status`")?,
         timestamp: seconds_of(s, "timestamp"),
         recipient: Sender {
