@@ -804,3 +804,27 @@ async fn a_worker_killed_mid_batch_loses_and_doubles_nothing() {
         assert_eq!(e["id"], (i + 1).to_string(), "ids stay contiguous");
     }
 }
+
+/// When the queue cannot take the payload, the webhook answers a 5xx so that Meta (or
+/// Stripe) retries, and never a 200.
+#[tokio::test]
+async fn a_queue_that_cannot_take_the_payload_is_a_5xx() {
+    let mut env = Env::new(Mode::Aws).await;
+    for (k, v) in env.vars.iter_mut() {
+        if k == "PITCHSIDE_QUEUE_URL" {
+            *v = format!(
+                "{}/000000000000/no-such-queue",
+                v.rsplitn(3, '/').last().unwrap()
+            );
+        }
+    }
+    let gw = env.start().await;
+    let body = fixture("whatsapp/text.json", &subs("m-1"));
+    assert_eq!(gw.post_signed(&body).await.unwrap(), 503);
+    let event = fixture(
+        "stripe/checkout_session_completed.json",
+        &[("__ORG__", "org-p")],
+    );
+    let sig = Some(stripe_sign(STRIPE_SECRET, &event, unix_now()));
+    assert_eq!(gw.post_payment(&event, sig).await.unwrap(), 503);
+}

@@ -74,6 +74,15 @@ fn check_name(name: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
+/// Parses a `limit` query parameter, answering a 400 that names it.
+pub fn parse_limit(raw: Option<&str>) -> Result<Option<usize>, ApiError> {
+    raw.map(|l| {
+        l.parse::<usize>()
+            .map_err(|_| ApiError::bad_request("limit: must be a positive integer"))
+    })
+    .transpose()
+}
+
 /// Parses an identifier from a path, answering a 400 that names it.
 pub fn parse_id<T>(raw: &str) -> Result<T, ApiError>
 where

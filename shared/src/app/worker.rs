@@ -349,15 +349,11 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
             .await
         }
         StripeEvent::Confirmed(p) => {
-            if ports
-                .directory
-                .organization(&p.organization)
-                .await?
-                .is_none()
-            {
+            let org = p.organization.clone();
+            if ports.directory.organization(&org).await?.is_none() {
                 let detail = format!(
-                    "Stripe event {}: organization {} does not exist",
-                    p.event_id, p.organization
+                    "Stripe event {}: organization {org} does not exist",
+                    p.event_id
                 );
                 return quarantine(
                     ports,
@@ -369,7 +365,6 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
                 )
                 .await;
             }
-            let org = p.organization.clone();
             emit(
                 ports,
                 &org,

@@ -242,31 +242,12 @@ impl QuarantineStore for DynamoStore {
         let current: Option<Entry> = self
             .json_attr(keys::QUARANTINE.to_string(), id.clone(), "entry")
             .await?;
-        let entry = match current {
-            Some(mut e) => {
-                e.reason = reason;
-                e.detail = detail.to_string();
-                e.last_seen = now;
-                e.times += 1;
-                e
-            }
-            None => {
-                // The body first: an entry is never listed without it. Kept until an
-                // operator deals with it, so no expiry.
-                self.put_chunks(&quarantine_blob(&id), body, None).await?;
-                Entry {
-                    id: id.clone(),
-                    kind,
-                    reason,
-                    detail: detail.to_string(),
-                    first_seen: now,
-                    last_seen: now,
-                    times: 1,
-                    replayed_at: None,
-                    bytes: body.len(),
-                }
-            }
-        };
+        if current.is_none() {
+            // The body first: an entry is never listed without it. Kept until an
+            // operator deals with it, so no expiry.
+            self.put_chunks(&quarantine_blob(&id), body, None).await?;
+        }
+        let entry = quarantine::record(current, &id, kind, reason, detail, body.len(), now);
         self.put_entry(&entry).await?;
         Ok(entry)
     }

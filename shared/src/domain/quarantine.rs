@@ -38,6 +38,39 @@ pub struct Entry {
     pub bytes: usize,
 }
 
+/// The entry after quarantining a payload (again): a new one, or the one held with the
+/// newest reason and one more time.
+pub fn record(
+    current: Option<Entry>,
+    id: &str,
+    kind: WorkKind,
+    reason: Reason,
+    detail: &str,
+    bytes: usize,
+    now: DateTime<Utc>,
+) -> Entry {
+    match current {
+        Some(e) => Entry {
+            reason,
+            detail: detail.to_string(),
+            last_seen: now,
+            times: e.times + 1,
+            ..e
+        },
+        None => Entry {
+            id: id.to_string(),
+            kind,
+            reason,
+            detail: detail.to_string(),
+            first_seen: now,
+            last_seen: now,
+            times: 1,
+            replayed_at: None,
+            bytes,
+        },
+    }
+}
+
 /// The same payload is one entry, however often it arrives: the id is a digest of what
 /// it is and its bytes.
 pub fn entry_id(kind: WorkKind, body: &[u8]) -> String {

@@ -157,27 +157,8 @@ impl QuarantineStore for SqliteStore {
         let (detail, body) = (detail.to_string(), body.to_vec());
         self.db
             .write(move |tx| {
-                let current: Option<Entry> = entry_of(tx, &id)?;
-                let entry = match current {
-                    Some(mut e) => {
-                        e.reason = reason;
-                        e.detail = detail;
-                        e.last_seen = now;
-                        e.times += 1;
-                        e
-                    }
-                    None => Entry {
-                        id: id.clone(),
-                        kind,
-                        reason,
-                        detail,
-                        first_seen: now,
-                        last_seen: now,
-                        times: 1,
-                        replayed_at: None,
-                        bytes: body.len(),
-                    },
-                };
+                let current = entry_of(tx, &id)?;
+                let entry = quarantine::record(current, &id, kind, reason, &detail, body.len(), now);
                 tx.execute(
                     "INSERT INTO quarantine (id, entry, last_ms, body) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, last_ms = excluded.last_ms",

@@ -6,7 +6,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use pitchside::app::ApiError;
 use pitchside::app::admin::{self, API_KEY_HEADER, parse_body, parse_id};
 use pitchside::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
 
@@ -103,14 +102,7 @@ pub async fn quarantine(
     Query(q): Query<ListParams>,
 ) -> Reply {
     check_key(&state, &headers)?;
-    let limit = q
-        .limit
-        .as_deref()
-        .map(|l| {
-            l.parse::<usize>()
-                .map_err(|_| ApiError::bad_request("limit: must be a positive integer"))
-        })
-        .transpose()?;
+    let limit = pitchside::app::admin::parse_limit(q.limit.as_deref())?;
     Ok(ok(admin::quarantined(
         state.ports.quarantine.as_ref(),
         limit,

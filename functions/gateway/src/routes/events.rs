@@ -6,7 +6,6 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
-use pitchside::app::ApiError;
 use pitchside::app::catchup::{CatchUp, catch_up as read, parse_from};
 use pitchside::domain::catchup::clamp_limit;
 use serde::Deserialize;
@@ -26,14 +25,7 @@ pub async fn catch_up(
 ) -> Result<Json<CatchUp>, HttpError> {
     let who = principal(&state, &headers, q.ticket.as_deref()).await?;
     let from = parse_from(q.after.as_deref(), q.since.as_deref())?;
-    let limit = q
-        .limit
-        .as_deref()
-        .map(|l| {
-            l.parse::<usize>()
-                .map_err(|_| ApiError::bad_request("limit: must be a positive integer"))
-        })
-        .transpose()?;
+    let limit = pitchside::app::admin::parse_limit(q.limit.as_deref())?;
     Ok(Json(
         read(state.ports.log.as_ref(), &who.org, from, clamp_limit(limit)).await?,
     ))
