@@ -445,6 +445,9 @@ async fn quarantined_payloads_are_listed_and_replayed(mode: Mode) {
             .unwrap(),
         200
     );
+    // Messages that do not say which business number they are for.
+    let nameless = br#"{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messages":[{"id":"wamid.nameless","type":"text","text":{"body":"x"}}]}}]}]}"#;
+    assert_eq!(gw.post_signed(nameless).await.unwrap(), 200);
     // One batch, two changes: the known number's is processed, the other kept.
     let mixed = json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [
         {"field": "messages", "value": {"metadata": {"phone_number_id": PHONE},
@@ -462,7 +465,7 @@ async fn quarantined_payloads_are_listed_and_replayed(mode: Mode) {
     let (code, list) = gw.admin("GET", "/admin/quarantine", None).await.unwrap();
     assert_eq!(code, 200, "{list}");
     let entries = list["data"].as_array().unwrap();
-    assert_eq!(entries.len(), 4, "{list:#}");
+    assert_eq!(entries.len(), 5, "{list:#}");
     let mut reasons: Vec<&str> = entries
         .iter()
         .map(|e| e["reason"].as_str().unwrap())
@@ -470,7 +473,13 @@ async fn quarantined_payloads_are_listed_and_replayed(mode: Mode) {
     reasons.sort();
     assert_eq!(
         reasons,
-        ["malformed", "malformed", "unknown_number", "unknown_number"]
+        [
+            "malformed",
+            "malformed",
+            "malformed",
+            "unknown_number",
+            "unknown_number"
+        ]
     );
     let stray_entry = entries
         .iter()

@@ -151,8 +151,15 @@ async fn whatsapp(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<()
                 }
             };
             let Some(number) = value.phone_number_id.as_deref() else {
-                info!(field = %change.field, "a change without a business number; nothing to do");
-                outcome.ignored += 1;
+                if value.messages.is_empty() && value.statuses.is_empty() {
+                    // Account-level fields (template reviews, quality updates).
+                    log_errors(&value);
+                    info!(field = %change.field, "a change without a business number; nothing to do");
+                    outcome.ignored += 1;
+                } else {
+                    let detail = "messages or statuses without metadata.phone_number_id".into();
+                    quarantine(ports, KIND, Reason::Malformed, detail, &alone(), outcome).await?;
+                }
                 continue;
             };
             let org = match PhoneNumberId::new(number) {
@@ -189,12 +196,8 @@ fn one_change(note: &Notification, entry: &Entry, change: &RawChange) -> Vec<u8>
     .expect("JSON values serialize")
 }
 
-async fn tenant(
-    ports: &Ports,
-    org: &OrganizationId,
-    value: &ChangeValue,
-    outcome: &mut Outcome,
-) -> Result<(), WorkError> {
+/// `value.errors`: Meta's own problems, for the operator; no event.
+fn log_errors(value: &ChangeValue) {
     for e in &value.errors {
         warn!(
             code = e.code,
@@ -203,6 +206,15 @@ async fn tenant(
             "WhatsApp reports an error"
         );
     }
+}
+
+async fn tenant(
+    ports: &Ports,
+    org: &OrganizationId,
+    value: &ChangeValue,
+    outcome: &mut Outcome,
+) -> Result<(), WorkError> {
+    log_errors(value);
     for msg in &value.messages {
         message(ports, org, value, msg, outcome).await?;
     }
