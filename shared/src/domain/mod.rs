@@ -8,6 +8,7 @@ pub mod ids;
 pub mod inbound;
 pub mod quarantine;
 pub mod receipts;
+pub mod scoring;
 pub mod sse;
 pub mod stripe;
 pub mod whatsapp;

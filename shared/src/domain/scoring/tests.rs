@@ -1,0 +1,482 @@
+//! The Laws, a rule at a time.
+
+use super::*;
+
+fn setup(overs: u32) -> MatchSetup {
+    MatchSetup {
+        name: "Test".into(),
+        teams: vec![
+            Team {
+                id: "t_a".into(),
+                name: "A".into(),
+                players: (1..=11).map(|i| format!("a{i}")).collect(),
+            },
+            Team {
+                id: "t_b".into(),
+                name: "B".into(),
+                players: (1..=11).map(|i| format!("b{i}")).collect(),
+            },
+        ],
+        overs_per_innings: overs,
+        revised_target: None,
+    }
+}
+
+/// A scorer's pad: numbers the deliveries and keeps the over by legal balls.
+struct Pad {
+    m: MatchState,
+    seq: u32,
+    legal: u32,
+    innings: u8,
+    super_over: bool,
+}
+
+impl Pad {
+    fn new(overs: u32) -> Pad {
+        Pad::with(setup(overs))
+    }
+
+    fn with(s: MatchSetup) -> Pad {
+        Pad {
+            m: MatchState::new(s),
+            seq: 0,
+            legal: 0,
+            innings: 1,
+            super_over: false,
+        }
+    }
+
+    fn next_innings(&mut self, super_over: bool) {
+        self.innings += 1;
+        self.legal = 0;
+        self.super_over = super_over;
+    }
+
+    fn delivery(
+        &mut self,
+        batter: &str,
+        ns: &str,
+        bowler: &str,
+        bat: u32,
+        extras: Extras,
+    ) -> Delivery {
+        self.seq += 1;
+        Delivery {
+            seq: self.seq,
+            innings: self.innings,
+            over: self.legal / 6,
+            batter: batter.into(),
+            bowler: bowler.into(),
+            non_striker: ns.into(),
+            runs: Runs {
+                batter: bat,
+                extras: extras.total(),
+                total: bat + extras.total(),
+                non_boundary: false,
+            },
+            extras,
+            wickets: vec![],
+            super_over: self.super_over,
+        }
+    }
+
+    fn play(&mut self, d: Delivery) {
+        if d.is_legal() {
+            self.legal += 1;
+        }
+        self.m.apply(&d).unwrap_or_else(|e| panic!("{e}: {d:?}"));
+    }
+
+    fn runs(&mut self, batter: &str, ns: &str, bowler: &str, bat: u32) {
+        let d = self.delivery(batter, ns, bowler, bat, Extras::default());
+        self.play(d);
+    }
+
+    fn extra(&mut self, batter: &str, ns: &str, bowler: &str, bat: u32, extras: Extras) {
+        let d = self.delivery(batter, ns, bowler, bat, extras);
+        self.play(d);
+    }
+
+    fn out(&mut self, batter: &str, ns: &str, bowler: &str, player_out: &str, kind: &str) {
+        let mut d = self.delivery(batter, ns, bowler, 0, Extras::default());
+        d.wickets.push(Wicket {
+            player_out: player_out.into(),
+            kind: kind.into(),
+            fielders: vec![],
+        });
+        self.play(d);
+    }
+
+    fn inn(&self) -> &Innings {
+        self.m.innings.last().unwrap()
+    }
+
+    fn batter(&self, p: &str) -> &innings::BatterCard {
+        self.inn().batting.iter().find(|b| b.player == p).unwrap()
+    }
+
+    fn bowler(&self, p: &str) -> &innings::BowlerCard {
+        self.inn().bowling.iter().find(|b| b.player == p).unwrap()
+    }
+}
+
+fn wides(n: u32) -> Extras {
+    Extras {
+        wides: n,
+        ..Default::default()
+    }
+}
+
+#[test]
+fn wides_and_no_balls_are_not_legal_and_are_the_bowlers() {
+    let mut p = Pad::new(20);
+    p.extra("a1", "a2", "b1", 0, wides(1));
+    p.extra("a1", "a2", "b1", 0, wides(5)); // a wide to the boundary
+    p.extra(
+        "a1",
+        "a2",
+        "b1",
+        4,
+        Extras {
+            noballs: 1,
+            ..Default::default()
+        },
+    );
+    let i = p.inn();
+    assert_eq!(
+        (i.runs, i.legal_balls, i.extras.wides, i.extras.noballs),
+        (11, 0, 6, 1)
+    );
+    assert_eq!(overs(i.legal_balls), "0.0");
+    // The batter faced the no-ball (and scored off it), not the wides.
+    assert_eq!(
+        (
+            p.batter("a1").runs,
+            p.batter("a1").balls,
+            p.batter("a1").fours
+        ),
+        (4, 1, 1)
+    );
+    assert_eq!(p.bowler("b1").runs, 11);
+    assert_eq!(p.bowler("b1").legal_balls, 0);
+}
+
+#[test]
+fn byes_and_leg_byes_are_not_the_bowlers_but_the_ball_counts() {
+    let mut p = Pad::new(20);
+    p.extra(
+        "a1",
+        "a2",
+        "b1",
+        0,
+        Extras {
+            byes: 4,
+            ..Default::default()
+        },
+    );
+    p.extra(
+        "a1",
+        "a2",
+        "b1",
+        0,
+        Extras {
+            legbyes: 1,
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.bowler("b1").runs, 0);
+    assert_eq!(p.bowler("b1").legal_balls, 2);
+    assert_eq!(p.batter("a1").balls, 2);
+    assert_eq!(p.batter("a1").runs, 0);
+    // One leg bye: they crossed.
+    assert_eq!(p.inn().striker.as_deref(), Some("a2"));
+}
+
+#[test]
+fn strike_rotates_on_odd_runs_and_at_the_end_of_the_over() {
+    let mut p = Pad::new(20);
+    p.runs("a1", "a2", "b1", 1);
+    assert_eq!(p.inn().striker.as_deref(), Some("a2"));
+    for _ in 0..4 {
+        p.runs("a2", "a1", "b1", 0);
+    }
+    // The sixth ball: a single, then change of ends: a2 faces again.
+    p.runs("a2", "a1", "b1", 1);
+    assert_eq!(p.inn().striker.as_deref(), Some("a2"));
+    assert_eq!(overs(p.inn().legal_balls), "1.0");
+    // Two wides: one was run, so they crossed.
+    p.extra("a2", "a1", "b2", 0, wides(2));
+    assert_eq!(p.inn().striker.as_deref(), Some("a1"));
+}
+
+#[test]
+fn maidens_need_six_legal_balls_without_the_bowlers_runs() {
+    let mut p = Pad::new(20);
+    for _ in 0..5 {
+        p.runs("a1", "a2", "b1", 0);
+    }
+    p.extra(
+        "a1",
+        "a2",
+        "b1",
+        0,
+        Extras {
+            legbyes: 2,
+            ..Default::default()
+        },
+    );
+    assert_eq!(p.bowler("b1").maidens, 1, "leg byes do not spoil a maiden");
+    for _ in 0..5 {
+        p.runs("a2", "a1", "b2", 0);
+    }
+    p.extra("a2", "a1", "b2", 0, wides(1));
+    p.runs("a2", "a1", "b2", 0);
+    assert_eq!(p.bowler("b2").maidens, 0, "a wide does");
+    assert_eq!(overs(p.bowler("b2").legal_balls), "1.0");
+}
+
+#[test]
+fn only_the_bowlers_kinds_are_his_wickets_and_retired_hurt_is_not_out() {
+    let mut p = Pad::new(20);
+    p.runs("a1", "a2", "b1", 2);
+    p.out("a1", "a2", "b1", "a1", "caught");
+    p.out("a3", "a2", "b1", "a2", "run out");
+    p.out("a3", "a4", "b1", "a3", "retired hurt");
+    let i = p.inn();
+    assert_eq!(i.wickets, 2);
+    assert_eq!(p.bowler("b1").wickets, 1);
+    assert_eq!(p.batter("a3").out.as_deref(), Some("retired hurt"));
+    assert_eq!(
+        i.fall_of_wickets,
+        vec![
+            innings::FallOfWicket {
+                wicket: 1,
+                runs: 2,
+                overs: "0.2".into(),
+                player: "a1".into()
+            },
+            innings::FallOfWicket {
+                wicket: 2,
+                runs: 2,
+                overs: "0.3".into(),
+                player: "a2".into()
+            },
+        ]
+    );
+    assert_eq!(i.partnerships.len(), 3);
+    assert_eq!(i.partnerships[0].runs, 2);
+    // A retired batter may come back.
+    p.runs("a3", "a4", "b1", 1);
+}
+
+#[test]
+fn penalty_runs_are_extras_of_the_batting_side() {
+    let mut p = Pad::new(20);
+    p.extra(
+        "a1",
+        "a2",
+        "b1",
+        1,
+        Extras {
+            penalty: 5,
+            ..Default::default()
+        },
+    );
+    assert_eq!((p.inn().runs, p.inn().extras.penalty), (6, 5));
+    assert_eq!(p.bowler("b1").runs, 1);
+    assert_eq!(p.inn().striker.as_deref(), Some("a2"), "one run was run");
+}
+
+#[test]
+fn an_innings_ends_all_out_at_the_over_limit_or_on_the_target() {
+    let mut p = Pad::new(1);
+    for i in 0..6 {
+        p.runs("a1", "a2", "b1", if i == 5 { 6 } else { 0 });
+    }
+    assert_eq!(p.inn().ended, Some(InningsEnd::OversComplete));
+    let late = p.delivery("a1", "a2", "b1", 0, Extras::default());
+    assert!(
+        p.m.clone().apply(&late).is_err(),
+        "no ball after the innings"
+    );
+    p.seq -= 1;
+    p.next_innings(false);
+    p.runs("b1", "b2", "a1", 4);
+    assert_eq!(p.inn().limits.target, Some(7));
+    assert_eq!(p.m.status(), "live");
+    p.runs("b1", "b2", "a1", 4);
+    assert_eq!(p.inn().ended, Some(InningsEnd::TargetReached));
+    let r = p.m.result().unwrap();
+    assert_eq!(
+        (r.winner.as_deref(), r.by, r.margin),
+        (Some("t_b"), Some("wickets"), Some(10))
+    );
+
+    let mut p = Pad::new(20);
+    for w in 0..10 {
+        p.out(
+            &format!("a{}", w + 1),
+            "a11",
+            "b1",
+            &format!("a{}", w + 1),
+            "bowled",
+        );
+    }
+    assert_eq!(p.inn().ended, Some(InningsEnd::AllOut));
+    assert_eq!(p.bowler("b1").wickets, 10);
+}
+
+#[test]
+fn a_chase_that_falls_short_loses_by_runs_and_level_is_a_tie_then_a_super_over() {
+    let mut p = Pad::new(1);
+    for _ in 0..6 {
+        p.runs("a1", "a2", "b1", 1);
+    }
+    p.next_innings(false);
+    for _ in 0..5 {
+        p.runs("b1", "b2", "a1", 1);
+    }
+    assert_eq!(p.inn().chase(), Some((2, Some(1))));
+    p.runs("b1", "b2", "a1", 0);
+    let r = p.m.result().unwrap();
+    assert_eq!(
+        (r.winner.as_deref(), r.by, r.margin),
+        (Some("t_a"), Some("runs"), Some(1))
+    );
+    assert!(
+        p.m.clone()
+            .apply(&p.delivery("b1", "b2", "a1", 0, Extras::default()))
+            .is_err()
+    );
+
+    // Level: a tie, and then (only then) a super over, ended by two wickets.
+    let mut p = Pad::new(1);
+    for _ in 0..6 {
+        p.runs("a1", "a2", "b1", 1);
+    }
+    p.next_innings(false);
+    for _ in 0..6 {
+        p.runs("b1", "b2", "a1", 1);
+    }
+    assert!(p.m.result().unwrap().tie);
+    assert_eq!(p.m.status(), "tied");
+    p.next_innings(true);
+    p.runs("b1", "b2", "a1", 6);
+    p.out("b1", "b2", "a1", "b1", "bowled");
+    p.out("b3", "b2", "a1", "b3", "caught");
+    assert_eq!(p.inn().ended, Some(InningsEnd::AllOut));
+    p.next_innings(true);
+    p.runs("a1", "a2", "b1", 6);
+    assert_eq!(p.inn().limits.target, Some(7));
+    p.runs("a1", "a2", "b1", 1);
+    let r = p.m.result().unwrap();
+    assert_eq!(
+        (r.winner.as_deref(), r.super_over, r.by),
+        (Some("t_a"), true, None)
+    );
+}
+
+#[test]
+fn a_revised_target_is_taken_as_set() {
+    let mut s = setup(20);
+    s.revised_target = Some(Revised {
+        innings: 2,
+        runs: 10,
+        overs: 1,
+    });
+    let mut p = Pad::with(s);
+    for _ in 0..6 {
+        p.runs("a1", "a2", "b1", 4);
+    }
+    p.m.innings[0].ended = None; // the first innings goes on
+    p.next_innings(false);
+    p.runs("b1", "b2", "a1", 1);
+    assert_eq!(p.m.innings[0].ended, Some(InningsEnd::Closed));
+    assert_eq!(
+        p.inn().limits,
+        Limits {
+            balls: Some(6),
+            wickets: 10,
+            target: Some(10)
+        }
+    );
+    for _ in 0..5 {
+        p.runs("b1", "b2", "a1", 0);
+    }
+    let r = p.m.result().unwrap();
+    assert_eq!(
+        (r.winner.as_deref(), r.margin, r.method),
+        (Some("t_a"), Some(8), Some("revised target"))
+    );
+}
+
+#[test]
+fn refused_deliveries_change_nothing() {
+    let mut p = Pad::new(20);
+    p.runs("a1", "a2", "b1", 1);
+    let before = p.m.clone();
+    let mut bad = p.delivery("a2", "a1", "b1", 1, Extras::default());
+    bad.runs.total = 5;
+    assert!(matches!(
+        p.m.apply(&bad),
+        Err(ScoringError::Apply(ApplyError::Delivery(
+            DeliveryError::TotalMismatch { .. }
+        )))
+    ));
+    let wrong_side = p.delivery("a2", "a1", "a3", 1, Extras::default());
+    assert!(matches!(
+        p.m.apply(&wrong_side),
+        Err(ScoringError::NotFielding(_))
+    ));
+    let stranger = p.delivery("a2", "z9", "b1", 1, Extras::default());
+    assert!(matches!(
+        p.m.apply(&stranger),
+        Err(ScoringError::NotBatting(_))
+    ));
+    let mut not_there = p.delivery("a2", "a1", "b1", 0, Extras::default());
+    not_there.wickets.push(Wicket {
+        player_out: "a5".into(),
+        kind: "bowled".into(),
+        fielders: vec![],
+    });
+    assert!(p.m.apply(&not_there).is_err());
+    let super_now = Delivery {
+        innings: 2,
+        super_over: true,
+        ..p.delivery("b1", "b2", "a1", 0, Extras::default())
+    };
+    assert!(matches!(
+        p.m.apply(&super_now),
+        Err(ScoringError::NoSuperOver)
+    ));
+    assert_eq!(p.m, before);
+}
+
+#[test]
+fn the_scorecard_has_the_contracts_names() {
+    let mut p = Pad::new(20);
+    p.runs("a1", "a2", "b1", 4);
+    p.extra("a1", "a2", "b1", 0, wides(1));
+    let card = p.m.scorecard();
+    let i = &card["innings"][0];
+    assert_eq!(i["overs"], "0.1");
+    assert_eq!(i["legalBalls"], 1);
+    assert_eq!(
+        i["extras"],
+        json!({"wides": 1, "noballs": 0, "byes": 0, "legbyes": 0, "penalty": 0})
+    );
+    assert_eq!(
+        i["batting"][0],
+        json!({"player": "a1", "runs": 4, "balls": 1, "fours": 1, "sixes": 0, "out": null})
+    );
+    assert_eq!(i["bowling"][0]["overs"], "0.1");
+    assert_eq!(i["bowling"][0]["economy"], 30.0);
+    assert_eq!(card["status"], "live");
+    let s = p.m.summary(None);
+    assert_eq!(
+        (s["runs"].clone(), s["overs"].clone(), s["version"].clone()),
+        (json!(5), json!("0.1"), json!(2))
+    );
+    let d = p.delivery("a1", "a2", "b1", 0, wides(1));
+    assert_eq!(describe(&d), "b1 to a1, 1 wide");
+}
