@@ -76,6 +76,12 @@ async fn registry() {
 }
 
 #[tokio::test]
+async fn matches() {
+    let (c, t) = table().await;
+    port_suite::matches(&store(c, t)).await;
+}
+
+#[tokio::test]
 async fn queue() {
     let client = aws_sdk_sqs::Client::new(&sdk().await);
     let (url, dlq) = bootstrap::create_queues(&client, &unique("q"), 3)

@@ -52,6 +52,12 @@ async fn blobs() {
 }
 
 #[tokio::test]
+async fn matches() {
+    let (_d, db) = store();
+    port_suite::matches(&SqliteStore::new(db)).await;
+}
+
+#[tokio::test]
 async fn queue() {
     let (_d, db) = store();
     port_suite::queue(&SqliteQueue::new(db, 3), 3).await;

@@ -57,6 +57,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         sockets,
         ws_delivery,
         sse_source: SseSource::Hub,
+        scores: Default::default(),
     };
 
     if demo_mode {
@@ -133,7 +134,8 @@ async fn backend(
                 messages: store.clone(),
                 availability: store.clone(),
                 quarantine: store.clone(),
-                blobs: store,
+                blobs: store.clone(),
+                matches: store,
                 queue: Arc::new(queue),
                 registry: Arc::new(MemoryRegistry::default()),
                 pusher: hub,

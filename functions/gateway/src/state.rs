@@ -3,6 +3,7 @@
 use crate::sockets::LocalSockets;
 use pitchside::app::Ports;
 use pitchside::app::authn::Authenticator;
+use pitchside::app::scoring::ScoreCache;
 use pitchside::config::Settings;
 use pitchside::embedded::Hub;
 use std::sync::Arc;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub ws_delivery: WsDelivery,
     /// Where SSE streams follow new events from.
     pub sse_source: SseSource,
+    /// Recently scored matches' states.
+    pub scores: Arc<ScoreCache>,
 }
 
 /// How an SSE stream learns of new events.

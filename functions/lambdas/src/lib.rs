@@ -67,6 +67,7 @@ pub async fn http_state() -> Result<AppState> {
         sockets: Arc::new(LocalSockets::new(buffer)),
         ws_delivery: WsDelivery::Management,
         sse_source: SseSource::Poll,
+        scores: Default::default(),
     })
 }
 

@@ -11,6 +11,9 @@ pub struct ApiError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// Fields added to the error object (e.g. the `expectedSeq` of a 409), so a client
+    /// can act without parsing the message.
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -19,7 +22,16 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
+    }
+
+    /// Adds a field to the error object.
+    pub fn with(mut self, name: &str, value: impl Into<serde_json::Value>) -> ApiError {
+        self.details
+            .get_or_insert_with(Default::default)
+            .insert(name.to_string(), value.into());
+        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -35,7 +47,11 @@ impl ApiError {
     }
 
     pub fn body(&self) -> serde_json::Value {
-        json!({"success": false, "error": {"code": self.code, "message": self.message}})
+        let mut error = json!({"code": self.code, "message": self.message});
+        if let Some(d) = &self.details {
+            error.as_object_mut().expect("an object").extend(d.clone());
+        }
+        json!({"success": false, "error": error})
     }
 }
 

@@ -7,6 +7,7 @@ pub mod authn;
 pub mod availability;
 pub mod catchup;
 pub mod error;
+pub mod scoring;
 pub mod webhook;
 pub mod worker;
 pub mod ws;
@@ -27,6 +28,7 @@ pub struct Ports {
     pub availability: Arc<dyn AvailabilityStore>,
     pub quarantine: Arc<dyn QuarantineStore>,
     pub blobs: Arc<dyn BlobStore>,
+    pub matches: Arc<dyn MatchStore>,
     pub queue: Arc<dyn Queue>,
     pub registry: Arc<dyn ConnectionRegistry>,
     pub pusher: Arc<dyn Pusher>,

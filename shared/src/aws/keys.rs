@@ -18,6 +18,8 @@
 //! | ticket | `TICKET#{sha256 hex}` | `TICKET` | `grant` (JSON), `expiresMs`, `expiresAt` |
 //! | inbound message | `MSG#{org}` | `IN#{message id}` | `record` (JSON) |
 //! | outbound message status | `MSG#{org}` | `OUT#{message id}` | `rank`, `record` (JSON) |
+//! | match head | `MATCH#{org}#{match}` | `HEAD` | `setup` (JSON), `balls`, `revision` |
+//! | delivery | `MATCH#{org}#{match}` | `BALL#{seq:06}` | `delivery` (JSON) |
 //! | quarantined payload | `QUARANTINE` | `{id}` | `entry` (JSON); the body is the blob `quarantine/{id}` |
 //! | blob chunk | `BLOB#{key}` | `{chunk:05}` | `data` (binary); chunk 0 also `chunks`, `bytes`; `expiresAt` |
 //! | connection | `CONN#{connection}` | `CONN` | `org`, `user`, `rooms` (string set), `expiresAt` |
@@ -66,6 +68,13 @@ pub fn outbound(id: &str) -> String {
     format!("OUT#{id}")
 }
 pub const QUARANTINE: &str = "QUARANTINE";
+pub fn match_pk(org: &OrganizationId, id: &str) -> String {
+    format!("MATCH#{org}#{id}")
+}
+pub const MATCH_HEAD: &str = "HEAD";
+pub fn ball(seq: u32) -> String {
+    format!("BALL#{seq:06}")
+}
 pub fn blob(key: &str) -> String {
     format!("BLOB#{key}")
 }

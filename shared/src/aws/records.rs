@@ -1,17 +1,21 @@
 //! The DynamoDB adapters of availability, the quarantine and the blob store. Keys are
 //! in `keys`.
 
-use super::dynamo::{DynamoStore, Item, corrupt, get_n, get_s, key, n, s, unavailable};
+use super::dynamo::{
+    DynamoStore, Item, TxError, corrupt, get_n, get_s, key, n, s, transact, tx_delete, tx_put,
+    unavailable,
+};
 use super::keys::{self, PK, SK, TTL};
 use crate::domain::availability::Answer;
 use crate::domain::ids::{MatchId, OrganizationId, PlayerId};
 use crate::domain::quarantine::{self, Entry, Reason};
+use crate::domain::scoring::{Delivery, MatchSetup};
 use crate::domain::work::WorkKind;
 use crate::ports::*;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 /// A DynamoDB item holds at most 400 KB; blobs are cut below that.
@@ -314,5 +318,152 @@ impl BlobStore for DynamoStore {
 
     async fn blob(&self, key: &str) -> StoreResult<Option<Vec<u8>>> {
         self.get_chunks(key).await
+    }
+}
+
+impl DynamoStore {
+    /// Moves a match's ball count from `expected` by `delta` (and its revision by one),
+    /// together with `other` (the ball's put or delete), in one transaction.
+    async fn move_count(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        expected: u32,
+        delta: i64,
+        other: TransactWriteItem,
+    ) -> StoreResult<BallWrite> {
+        let update = Update::builder()
+            .table_name(self.table())
+            .set_key(Some(key(
+                keys::match_pk(org, id.as_str()),
+                keys::MATCH_HEAD,
+            )))
+            .update_expression("SET balls = :next, revision = revision + :one")
+            .condition_expression("balls = :expected")
+            .expression_attribute_values(":next", n(expected as i64 + delta))
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":expected", n(expected))
+            .build()
+            .map_err(unavailable)?;
+        let items = vec![TransactWriteItem::builder().update(update).build(), other];
+        match transact(self.client(), items).await {
+            Ok(()) => {
+                let head = self
+                    .match_head(org, id)
+                    .await?
+                    .ok_or_else(|| corrupt("match head"))?;
+                Ok(BallWrite::Written {
+                    revision: head.revision,
+                })
+            }
+            Err(e) if e.any_condition_failed() => {
+                let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
+                Ok(BallWrite::Stale { balls })
+            }
+            Err(TxError::Store(e)) => Err(e),
+            Err(TxError::Cancelled(reasons)) => Err(StoreError::Unavailable(format!(
+                "ball write cancelled: {}",
+                reasons.join(", ")
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl MatchStore for DynamoStore {
+    async fn put_match(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        setup: &MatchSetup,
+    ) -> StoreResult<u64> {
+        let out = self
+            .client()
+            .update_item()
+            .table_name(self.table())
+            .set_key(Some(key(
+                keys::match_pk(org, id.as_str()),
+                keys::MATCH_HEAD,
+            )))
+            .update_expression(
+                "SET setup = :setup, balls = if_not_exists(balls, :zero), \
+                 revision = if_not_exists(revision, :zero) + :one",
+            )
+            .expression_attribute_values(
+                ":setup",
+                s(serde_json::to_string(setup).map_err(|e| corrupt(&e.to_string()))?),
+            )
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":one", n(1))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let item = out.attributes.ok_or_else(|| corrupt("match head"))?;
+        Ok(get_n(&item, "revision")? as u64)
+    }
+
+    async fn match_head(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+    ) -> StoreResult<Option<MatchHead>> {
+        self.get(keys::match_pk(org, id.as_str()), keys::MATCH_HEAD)
+            .await?
+            .map(|item| {
+                Ok(MatchHead {
+                    setup: serde_json::from_str(get_s(&item, "setup")?)
+                        .map_err(|_| corrupt("setup"))?,
+                    balls: get_n(&item, "balls")? as u32,
+                    revision: get_n(&item, "revision")? as u64,
+                })
+            })
+            .transpose()
+    }
+
+    async fn balls(&self, org: &OrganizationId, id: &MatchId) -> StoreResult<Vec<Delivery>> {
+        let items = self
+            .query_partition(keys::match_pk(org, id.as_str()))
+            .await?;
+        items
+            .iter()
+            .filter(|item| get_s(item, SK).is_ok_and(|sk| sk.starts_with("BALL#")))
+            .map(|item| {
+                serde_json::from_str(get_s(item, "delivery")?).map_err(|_| corrupt("delivery"))
+            })
+            .collect()
+    }
+
+    async fn append_ball(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        expected: u32,
+        ball: &Delivery,
+    ) -> StoreResult<BallWrite> {
+        let mut item = key(keys::match_pk(org, id.as_str()), keys::ball(expected + 1));
+        item.insert(
+            "delivery".into(),
+            s(serde_json::to_string(ball).map_err(|e| corrupt(&e.to_string()))?),
+        );
+        let put = tx_put(self.table(), item, Some("attribute_not_exists(pk)"))?;
+        self.move_count(org, id, expected, 1, put).await
+    }
+
+    async fn remove_last_ball(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        expected: u32,
+    ) -> StoreResult<BallWrite> {
+        if expected == 0 {
+            let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
+            return Ok(BallWrite::Stale { balls });
+        }
+        let delete = tx_delete(
+            self.table(),
+            key(keys::match_pk(org, id.as_str()), keys::ball(expected)),
+        )?;
+        self.move_count(org, id, expected, -1, delete).await
     }
 }

@@ -94,6 +94,21 @@ CREATE TABLE IF NOT EXISTS blobs (
     body       BLOB NOT NULL,
     expires_ms INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS matches (
+    org      TEXT NOT NULL,
+    match_id TEXT NOT NULL,
+    setup    TEXT NOT NULL,
+    balls    INTEGER NOT NULL DEFAULT 0,
+    revision INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (org, match_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS balls (
+    org      TEXT NOT NULL,
+    match_id TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    delivery TEXT NOT NULL,
+    PRIMARY KEY (org, match_id, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id    TEXT NOT NULL UNIQUE,

@@ -5,6 +5,7 @@ use super::store::SqliteStore;
 use crate::domain::availability::Answer;
 use crate::domain::ids::{MatchId, OrganizationId, PlayerId};
 use crate::domain::quarantine::{self, Entry, Reason};
+use crate::domain::scoring::{Delivery, MatchSetup};
 use crate::domain::work::WorkKind;
 use crate::ports::*;
 use async_trait::async_trait;
@@ -258,6 +259,143 @@ impl BlobStore for SqliteStore {
                 })
                 .optional()
                 .map_err(unavailable)
+            })
+            .await
+    }
+}
+
+fn head_of(tx: &Transaction<'_>, org: &str, id: &str) -> StoreResult<Option<MatchHead>> {
+    let row: Option<(String, u32, i64)> = tx
+        .query_row(
+            "SELECT setup, balls, revision FROM matches WHERE org = ?1 AND match_id = ?2",
+            params![org, id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()
+        .map_err(unavailable)?;
+    row.map(|(setup, balls, revision)| {
+        Ok(MatchHead {
+            setup: serde_json::from_str(&setup).map_err(unavailable)?,
+            balls,
+            revision: revision as u64,
+        })
+    })
+    .transpose()
+}
+
+#[async_trait]
+impl MatchStore for SqliteStore {
+    async fn put_match(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        setup: &MatchSetup,
+    ) -> StoreResult<u64> {
+        let (org, id) = (org.clone(), id.clone());
+        let setup = serde_json::to_string(setup).map_err(unavailable)?;
+        self.db
+            .write(move |tx| {
+                tx.query_row(
+                    "INSERT INTO matches (org, match_id, setup, revision) VALUES (?1, ?2, ?3, 1)
+                     ON CONFLICT (org, match_id) DO UPDATE SET setup = excluded.setup,
+                         revision = matches.revision + 1
+                     RETURNING revision",
+                    params![org.as_str(), id.as_str(), setup],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map(|r| r as u64)
+                .map_err(unavailable)
+            })
+            .await
+    }
+
+    async fn match_head(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+    ) -> StoreResult<Option<MatchHead>> {
+        let (org, id) = (org.clone(), id.clone());
+        self.db
+            .read(move |tx| head_of(tx, org.as_str(), id.as_str()))
+            .await
+    }
+
+    async fn balls(&self, org: &OrganizationId, id: &MatchId) -> StoreResult<Vec<Delivery>> {
+        let (org, id) = (org.clone(), id.clone());
+        self.db
+            .read(move |tx| {
+                let mut stmt = tx
+                    .prepare(
+                        "SELECT delivery FROM balls WHERE org = ?1 AND match_id = ?2 ORDER BY seq",
+                    )
+                    .map_err(unavailable)?;
+                let rows = stmt
+                    .query_map(params![org.as_str(), id.as_str()], |r| {
+                        r.get::<_, String>(0)
+                    })
+                    .map_err(unavailable)?;
+                rows.map(|r| serde_json::from_str(&r.map_err(unavailable)?).map_err(unavailable))
+                    .collect()
+            })
+            .await
+    }
+
+    async fn append_ball(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        expected: u32,
+        ball: &Delivery,
+    ) -> StoreResult<BallWrite> {
+        let (org, id) = (org.clone(), id.clone());
+        let json = serde_json::to_string(ball).map_err(unavailable)?;
+        self.db
+            .write(move |tx| {
+                let head = head_of(tx, org.as_str(), id.as_str())?
+                    .ok_or_else(|| StoreError::Conflict(format!("match {id} does not exist")))?;
+                if head.balls != expected {
+                    return Ok(BallWrite::Stale { balls: head.balls });
+                }
+                tx.execute(
+                    "INSERT INTO balls (org, match_id, seq, delivery) VALUES (?1, ?2, ?3, ?4)",
+                    params![org.as_str(), id.as_str(), expected + 1, json],
+                )
+                .map_err(unavailable)?;
+                tx.execute(
+                    "UPDATE matches SET balls = balls + 1, revision = revision + 1 WHERE org = ?1 AND match_id = ?2",
+                    params![org.as_str(), id.as_str()],
+                )
+                .map_err(unavailable)?;
+                Ok(BallWrite::Written { revision: head.revision + 1 })
+            })
+            .await
+    }
+
+    async fn remove_last_ball(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        expected: u32,
+    ) -> StoreResult<BallWrite> {
+        let (org, id) = (org.clone(), id.clone());
+        self.db
+            .write(move |tx| {
+                let head = head_of(tx, org.as_str(), id.as_str())?
+                    .ok_or_else(|| StoreError::Conflict(format!("match {id} does not exist")))?;
+                if head.balls != expected || expected == 0 {
+                    return Ok(BallWrite::Stale { balls: head.balls });
+                }
+                tx.execute(
+                    "DELETE FROM balls WHERE org = ?1 AND match_id = ?2 AND seq = ?3",
+                    params![org.as_str(), id.as_str(), expected],
+                )
+                .map_err(unavailable)?;
+                tx.execute(
+                    "UPDATE matches SET balls = balls - 1, revision = revision + 1 WHERE org = ?1 AND match_id = ?2",
+                    params![org.as_str(), id.as_str()],
+                )
+                .map_err(unavailable)?;
+                Ok(BallWrite::Written { revision: head.revision + 1 })
             })
             .await
     }

@@ -8,6 +8,7 @@ use crate::domain::event::{Event, EventId, NewEvent};
 use crate::domain::ids::{MatchId, OrganizationId, PhoneNumberId, PlayerId, UserId};
 use crate::domain::quarantine::{self, Reason};
 use crate::domain::receipts::{StatusChange, StatusRecord};
+use crate::domain::scoring::{Delivery, MatchSetup};
 use crate::domain::work::WorkKind;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -249,6 +250,59 @@ pub trait AvailabilityStore: Send + Sync {
         org: &OrganizationId,
         match_id: &MatchId,
     ) -> StoreResult<Vec<(PlayerId, Option<Answer>)>>;
+}
+
+/// A match's head: its setup, how many deliveries it holds, and a revision that every
+/// write (setup, ball, undo) increases, so a cached state can be checked in one read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchHead {
+    pub setup: MatchSetup,
+    pub balls: u32,
+    pub revision: u64,
+}
+
+/// The outcome of a conditional write on a match's ball count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BallWrite {
+    /// Written; the match's new revision.
+    Written { revision: u64 },
+    /// Another write got there first: the count the match holds now.
+    Stale { balls: u32 },
+}
+
+/// Matches and their deliveries. Writes of deliveries are conditional on the ball
+/// count, so two scorers can never fork an innings.
+#[async_trait]
+pub trait MatchStore: Send + Sync {
+    /// Creates the match or replaces its setup (its deliveries stay).
+    async fn put_match(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        setup: &MatchSetup,
+    ) -> StoreResult<u64>;
+    async fn match_head(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+    ) -> StoreResult<Option<MatchHead>>;
+    /// Every delivery, in `seq` order.
+    async fn balls(&self, org: &OrganizationId, id: &MatchId) -> StoreResult<Vec<Delivery>>;
+    /// Adds delivery number `expected + 1` if the match holds exactly `expected`.
+    async fn append_ball(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        expected: u32,
+        ball: &Delivery,
+    ) -> StoreResult<BallWrite>;
+    /// Removes delivery number `expected` if it is the last.
+    async fn remove_last_ball(
+        &self,
+        org: &OrganizationId,
+        id: &MatchId,
+        expected: u32,
+    ) -> StoreResult<BallWrite>;
 }
 
 /// Payloads that cannot be processed and that retrying would not fix; see

@@ -7,6 +7,7 @@ mod availability;
 mod client;
 mod connections;
 mod events;
+mod matches;
 mod sse;
 mod webhook;
 mod ws;
@@ -16,7 +17,7 @@ use axum::Json;
 use axum::Router;
 use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use pitchside::app::ApiError;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -87,6 +88,10 @@ fn api_routes() -> Router<AppState> {
         )
         .route("/admin/quarantine", get(admin::quarantine))
         .route("/admin/quarantine/{id}/replay", post(admin::replay))
+        .route("/matches/{match_id}", put(matches::put))
+        .route("/matches/{match_id}/balls", post(matches::ball))
+        .route("/matches/{match_id}/balls/last", delete(matches::undo))
+        .route("/matches/{match_id}/score", get(matches::score))
         .route(
             "/matches/{match_id}/availability-requests",
             post(availability::request),
