@@ -1,5 +1,5 @@
 # The two commands of the README: `make run` and `make test`.
-.PHONY: run run-aws test lint fmt
+.PHONY: run run-aws test bench lint fmt
 
 run:
 	cargo run --release -p pitchside -- serve --demo
@@ -10,6 +10,11 @@ run-aws:
 
 test:
 	bash scripts/test.sh
+
+# Figures, not tests: see BENCHMARKS.md.
+bench:
+	cargo build --release -p pitchside -p pitchside-tests --bin pitchside --bin bench
+	target/release/bench
 
 lint:
 	cargo fmt --all -- --check

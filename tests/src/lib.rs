@@ -40,11 +40,13 @@ pub fn binary() -> PathBuf {
 /// A binary of the workspace, built next to the tests.
 pub fn binary_named(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
+    // Tests run from target/<profile>/deps, binaries (the bench) from target/<profile>.
+    let beside = exe.parent().map(|d| d.join(name)).filter(|p| p.exists());
     let profile_dir = exe
         .parent()
         .and_then(Path::parent)
         .expect("tests run from target/<profile>/deps");
-    let bin = profile_dir.join(name);
+    let bin = beside.unwrap_or_else(|| profile_dir.join(name));
     assert!(
         bin.exists(),
         "{} is missing: build it first (`cargo build --workspace`, which `make test` does)",
@@ -158,7 +160,23 @@ impl Gateway {
     /// Starts `pitchside serve` on a free port with the test settings, `data_dir`, and
     /// `extra_env` on top.
     pub async fn start_with(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Gateway> {
-        let mut cmd = Command::new(binary());
+        Gateway::start_on(None, data_dir, extra_env).await
+    }
+
+    /// As `start_with`, pinned to the CPUs `cpus` (`taskset -c`) when given.
+    pub async fn start_on(
+        cpus: Option<&str>,
+        data_dir: &Path,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Gateway> {
+        let mut cmd = match cpus {
+            Some(c) => {
+                let mut t = Command::new("taskset");
+                t.args(["-c", c]).arg(binary());
+                t
+            }
+            None => Command::new(binary()),
+        };
         cmd.arg("serve")
             .env_clear()
             .env("PITCHSIDE_ADDR", "127.0.0.1:0")
@@ -195,6 +213,11 @@ impl Gateway {
             base: format!("http://{addr}"),
             addr,
         })
+    }
+
+    /// The process id (for reading its memory).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// Kills the process at once (SIGKILL): what survives must have been durable.

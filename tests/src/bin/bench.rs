@@ -1,0 +1,535 @@
+//! `bench`: starts the local gateway (embedded backend, pinned to CPU 0 when the machine
+//! has two or more) and drives it over loopback like real clients, from CPU 1: live
+//! scoring, SSE and WebSocket fan-out, and webhook ingest. Prints a table and one JSON
+//! line. Every loop is bounded in count and time. `make bench` runs it in release.
+//!
+//! Options (environment): `BENCH_FANOUT` (subscriber counts, default `1000,10000`),
+//! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200).
+
+use anyhow::{Context, Result, bail};
+use futures_util::StreamExt;
+use pitchside_tests::*;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::sync::Mutex;
+
+const PHONE_B: &str = "900000000000002";
+const PHONE_C: &str = "900000000000003";
+const WA: &str = "16505550001";
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Percentiles of a sample, in milliseconds.
+#[derive(Debug, Clone, Copy, Default)]
+struct Stats {
+    p50: f64,
+    p99: f64,
+    max: f64,
+    n: usize,
+}
+
+fn stats(mut ms: Vec<f64>) -> Stats {
+    if ms.is_empty() {
+        return Stats::default();
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |q: f64| ms[((ms.len() as f64 * q).ceil() as usize).clamp(1, ms.len()) - 1];
+    Stats {
+        p50: at(0.50),
+        p99: at(0.99),
+        max: *ms.last().unwrap(),
+        n: ms.len(),
+    }
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// Pins this process to `cpu` (best effort).
+fn pin_self(cpu: &str) {
+    let _ = std::process::Command::new("taskset")
+        .args(["-p", "-c", cpu, &std::process::id().to_string()])
+        .output();
+}
+
+/// What a subscriber saw: each event's id, when it arrived, and its organization.
+type Seen = Vec<(u64, Instant, String)>;
+
+/// The organization of an envelope, from its JSON text.
+fn org_of(data: &str) -> String {
+    data.split("\"organizationId\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A lean SSE subscriber over one raw connection: records when each event arrives.
+/// `permit` is held until the stream is open, so a crowd connects a few at a time.
+async fn sse_subscriber(
+    addr: String,
+    token: String,
+    query: &'static str,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ready: Arc<tokio::sync::Barrier>,
+    want: usize,
+    patience: Duration,
+) -> Result<Seen> {
+    let mut stream = TcpStream::connect(&addr).await?;
+    stream.set_nodelay(true)?;
+    let req = format!(
+        "GET /sse/events{query} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(req.as_bytes()).await?;
+    let mut r = BufReader::new(stream);
+    let mut line = String::new();
+    r.read_line(&mut line).await?;
+    if !line.contains(" 200 ") {
+        bail!("SSE answered {line:?}");
+    }
+    loop {
+        line.clear();
+        r.read_line(&mut line).await?;
+        if line == "\r\n" {
+            break;
+        }
+    }
+    drop(permit);
+    ready.wait().await;
+    let mut got = Vec::with_capacity(want);
+    let deadline = Instant::now() + patience;
+    let mut chunk = Vec::new();
+    while got.len() < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        // Chunked transfer: a hex size line, the bytes, CRLF.
+        line.clear();
+        if tokio::time::timeout(left, r.read_line(&mut line))
+            .await
+            .is_err()
+        {
+            break;
+        }
+        let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            if line.trim().is_empty() {
+                continue;
+            }
+            break;
+        }
+        chunk.resize(size + 2, 0);
+        r.read_exact(&mut chunk).await?;
+        let now = Instant::now();
+        let text = String::from_utf8_lossy(&chunk[..size]);
+        let mut id = None;
+        for l in text.lines() {
+            if let Some(i) = l.strip_prefix("id: ") {
+                id = i.trim().parse().ok();
+            } else if let Some(data) = l.strip_prefix("data: ")
+                && let Some(i) = id.take()
+            {
+                got.push((i, now, org_of(data)));
+            }
+        }
+    }
+    Ok(got)
+}
+
+/// A WebSocket subscriber: records when each event id arrives.
+async fn ws_subscriber(
+    addr: String,
+    token: String,
+    permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    ready: Arc<tokio::sync::Barrier>,
+    want: usize,
+    patience: Duration,
+) -> Result<Seen> {
+    let mut ws = ws_connect(&addr, Some(&token))
+        .await
+        .map_err(|code| anyhow::anyhow!("WebSocket refused: {code}"))?;
+    drop(permit);
+    ready.wait().await;
+    let mut got = Vec::with_capacity(want);
+    let deadline = Instant::now() + patience;
+    while got.len() < want {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, ws.next()).await {
+            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
+                let now = Instant::now();
+                let v: Value = serde_json::from_str(&t)?;
+                if let Some(id) = v["id"].as_str().and_then(|i| i.parse().ok()) {
+                    got.push((
+                        id,
+                        now,
+                        v["organizationId"].as_str().unwrap_or("").to_string(),
+                    ));
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            _ => break,
+        }
+    }
+    Ok(got)
+}
+
+struct Fanout {
+    transport: &'static str,
+    subscribers: usize,
+    latency: Stats,
+    last_subscriber_p50: f64,
+    delivered: usize,
+    expected: usize,
+    control_leaks: usize,
+    rss_per_conn_kib: f64,
+}
+
+async fn fanout(
+    gw: &Gateway,
+    transport: &'static str,
+    n: usize,
+    events: usize,
+    org: &str,
+    phone: &str,
+) -> Result<Fanout> {
+    let t_a = token(JWT_SECRET, org, &format!("admin-{org}"), &["admin"]);
+    let t_b = token(JWT_SECRET, "org-b", "admin-org-b", &["admin"]);
+    let control = 100;
+    let ready = Arc::new(tokio::sync::Barrier::new(n + control + 1));
+    let pid = gw.pid().context("gateway pid")?;
+    let before = rss_kib(pid).unwrap_or(0);
+    let patience = Duration::from_secs(60);
+    let mut tasks = Vec::with_capacity(n + control);
+    // Connected a few hundred at a time, as a crowd arrives.
+    let gate = Arc::new(tokio::sync::Semaphore::new(256));
+    for i in 0..n + control {
+        let (addr, tok) = if i < n {
+            (gw.addr.clone(), t_a.clone())
+        } else {
+            (gw.addr.clone(), t_b.clone())
+        };
+        let want = if i < n { events } else { 1 };
+        let ready = ready.clone();
+        let gate = gate.clone();
+        tasks.push(tokio::spawn(async move {
+            let permit = gate.acquire_owned().await.ok();
+            match transport {
+                "sse" => sse_subscriber(addr, tok, "", permit, ready, want, patience).await,
+                _ => ws_subscriber(addr, tok, permit, ready, want, patience).await,
+            }
+        }));
+    }
+    tokio::time::timeout(Duration::from_secs(180), ready.wait())
+        .await
+        .context("the subscribers did not all connect in time")?;
+    let after = rss_kib(pid).unwrap_or(0);
+    let mut sent = Vec::with_capacity(events);
+    let client = reqwest::Client::new();
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    for i in 0..events {
+        tick.tick().await;
+        let body = text_message(phone, WA, &format!("wamid.{org}.{transport}.{n}.{i}"), "x");
+        let t0 = Instant::now();
+        let resp = client
+            .post(gw.url("/whatsapp/webhook"))
+            .header("x-hub-signature-256", sign(APP_SECRET, &body))
+            .body(body)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("webhook answered {}", resp.status());
+        }
+        sent.push(t0);
+    }
+    // The control group's marker: the first event they see must be org B's own.
+    let marker = text_message(PHONE_B, WA, &format!("wamid.b.{transport}.{n}"), "b");
+    client
+        .post(gw.url("/whatsapp/webhook"))
+        .header("x-hub-signature-256", sign(APP_SECRET, &marker))
+        .body(marker)
+        .send()
+        .await?;
+    let mut latencies = Vec::with_capacity(n * events);
+    let mut last = vec![Duration::ZERO; events];
+    let mut delivered = 0;
+    let mut leaks = 0;
+    for (i, t) in tasks.into_iter().enumerate() {
+        let got = t.await??;
+        if i >= n {
+            // The control group must see only its own organization's marker.
+            leaks += got.iter().filter(|(_, _, o)| o != "org-b").count();
+            continue;
+        }
+        for (id, at, _) in got {
+            // Each round's organization is fresh: its log starts at 1.
+            let k = id as usize - 1;
+            if k < events {
+                delivered += 1;
+                let d = at.duration_since(sent[k]);
+                latencies.push(d.as_secs_f64() * 1000.0);
+                last[k] = last[k].max(d);
+            }
+        }
+    }
+    let last_ms: Vec<f64> = last.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    Ok(Fanout {
+        transport,
+        subscribers: n,
+        latency: stats(latencies),
+        last_subscriber_p50: stats(last_ms).p50,
+        delivered,
+        expected: n * events,
+        control_leaks: leaks,
+        rss_per_conn_kib: after.saturating_sub(before) as f64 / (n + control) as f64,
+    })
+}
+
+struct Ingest {
+    acked: u64,
+    seconds: f64,
+    latency: Stats,
+    delivered: u64,
+}
+
+async fn ingest(gw: &Gateway, seconds: u64) -> Result<Ingest> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    let acked = Arc::new(AtomicU64::new(0));
+    let lat = Arc::new(Mutex::new(Vec::new()));
+    let seq = Arc::new(AtomicUsize::new(0));
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut senders = Vec::new();
+    for _ in 0..32 {
+        let (client, acked, lat, seq) = (client.clone(), acked.clone(), lat.clone(), seq.clone());
+        let url = gw.url("/whatsapp/webhook");
+        senders.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while Instant::now() < stop {
+                let i = seq.fetch_add(1, Ordering::Relaxed);
+                let body = text_message(PHONE_C, WA, &format!("wamid.ingest.{i}"), "in");
+                let t0 = Instant::now();
+                let ok = client
+                    .post(&url)
+                    .header("x-hub-signature-256", sign(APP_SECRET, &body))
+                    .body(body)
+                    .send()
+                    .await
+                    .map(|r| r.status().is_success())
+                    .unwrap_or(false);
+                if ok {
+                    mine.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    acked.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            lat.lock().await.extend(mine);
+        }));
+    }
+    for s in senders {
+        s.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let acked = acked.load(Ordering::Relaxed);
+    // Delivered: every acknowledged webhook becomes one event in org C's log, once the
+    // worker has drained the queue (bounded: it must keep making progress).
+    let t = token(JWT_SECRET, "org-c", "admin-org-c", &["admin"]);
+    let (mut delivered, mut after, mut idle_since) = (0u64, 0u64, Instant::now());
+    while delivered < acked && idle_since.elapsed() < Duration::from_secs(30) {
+        let page = gw
+            .catch_up(&t, &format!("after={after}&limit=1000"))
+            .await?;
+        let n = page["data"].as_array().map_or(0, Vec::len) as u64;
+        if n == 0 {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            continue;
+        }
+        delivered += n;
+        after = page["next"]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(after);
+        idle_since = Instant::now();
+    }
+    let latencies = std::mem::take(&mut *lat.lock().await);
+    Ok(Ingest {
+        acked,
+        seconds: elapsed,
+        latency: stats(latencies),
+        delivered,
+    })
+}
+
+async fn scoring(gw: &Gateway, balls: u32) -> Result<Stats> {
+    let admin = token(
+        JWT_SECRET,
+        "org-s",
+        "admin-org-s",
+        &["admin", "scorer", "viewer"],
+    );
+    let players = |p: &str| (1..=11).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
+    let setup = json!({"name": "bench", "oversPerInnings": 50, "teams": [
+        {"id": "t_a", "name": "A", "players": players("a")},
+        {"id": "t_b", "name": "B", "players": players("b")}]});
+    let (code, body) = gw
+        .call("PUT", "/matches/m-bench", &admin, Some(setup))
+        .await?;
+    if code != 200 {
+        bail!("PUT match: {code} {body}");
+    }
+    let mut sse =
+        SseClient::connect(&gw.url("/sse/events?matchId=m-bench"), Some(&admin), None).await?;
+    let client = reqwest::Client::new();
+    let mut ms = Vec::new();
+    for seq in 1..=balls {
+        let ball = json!({"seq": seq, "innings": 1, "over": (seq - 1) / 6, "batter": "a1",
+            "bowler": if ((seq - 1) / 6) % 2 == 0 { "b1" } else { "b2" }, "non_striker": "a2",
+            "runs": {"batter": 0, "extras": 0, "total": 0}});
+        let t0 = Instant::now();
+        let resp = client
+            .post(gw.url("/matches/m-bench/balls"))
+            .bearer_auth(&admin)
+            .json(&ball)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("ball {seq}: {}", resp.text().await?);
+        }
+        loop {
+            let e = sse.next_frame().await?.json();
+            if e["payload"]["version"] == seq {
+                break;
+            }
+        }
+        ms.push(t0.elapsed().as_secs_f64() * 1000.0);
+        drop(resp);
+    }
+    Ok(stats(ms))
+}
+
+async fn seed(gw: &Gateway) -> Result<()> {
+    for (org, phone) in [("org-b", PHONE_B), ("org-c", PHONE_C)] {
+        gw.seed_org(org, phone, WA).await?;
+    }
+    gw.seed_org("org-s", "900000000000009", "16505550009")
+        .await?;
+    gw.admin_put(
+        "/admin/organizations/org-s/members/admin-org-s",
+        json!({"roles": ["admin", "scorer", "viewer"]}),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pinned = cpus >= 2;
+    if pinned {
+        pin_self("1");
+    }
+    let fanouts: Vec<usize> = std::env::var("BENCH_FANOUT")
+        .unwrap_or_else(|_| "1000,10000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let events: usize = env_or("BENCH_EVENTS", 50);
+    let ingest_seconds: u64 = env_or("BENCH_INGEST_SECONDS", 10);
+    let balls: u32 = env_or("BENCH_BALLS", 200);
+
+    let dir = tempfile::tempdir()?;
+    let gw = Gateway::start_on(
+        pinned.then_some("0"),
+        dir.path(),
+        &[
+            ("RUST_LOG", "error"),
+            ("PITCHSIDE_SUBSCRIBER_BUFFER", "1024"),
+        ],
+    )
+    .await?;
+    seed(&gw).await?;
+    let started = Instant::now();
+
+    let score = scoring(&gw, balls).await?;
+    let mut rounds = Vec::new();
+    for (round, &n) in fanouts.iter().enumerate() {
+        for transport in ["sse", "ws"] {
+            // A fresh organization a round, so its log starts at 1.
+            let org = format!("org-f{round}{transport}");
+            let phone = format!(
+                "90000000001{round}{}",
+                if transport == "sse" { 1 } else { 2 }
+            );
+            gw.seed_org(&org, &phone, WA).await?;
+            rounds.push(fanout(&gw, transport, n, events, &org, &phone).await?);
+        }
+    }
+    let ing = ingest(&gw, ingest_seconds).await?;
+
+    println!(
+        "\nPitchside bench ({cpus} CPUs; gateway {}pinned to CPU 0, load on CPU 1)\n",
+        if pinned { "" } else { "not " }
+    );
+    println!("| figure | p50 ms | p99 ms | max ms | other |");
+    println!("| --- | --- | --- | --- | --- |");
+    println!(
+        "| scoring: POST ball to viewer's SSE receipt ({} balls) | {:.2} | {:.2} | {:.2} | |",
+        score.n, score.p50, score.p99, score.max
+    );
+    for f in &rounds {
+        println!(
+            "| fan-out {} x{}, {} events every 100 ms: webhook POST to subscriber | {:.2} | {:.2} | {:.2} | last subscriber p50 {:.2} ms; delivered {}/{}; control leaks {}; RSS {:.1} KiB/conn |",
+            f.transport,
+            f.subscribers,
+            events,
+            f.latency.p50,
+            f.latency.p99,
+            f.latency.max,
+            f.last_subscriber_p50,
+            f.delivered,
+            f.expected,
+            f.control_leaks,
+            f.rss_per_conn_kib
+        );
+    }
+    println!(
+        "| ingest, 32 senders for {:.1} s: ack latency | {:.2} | {:.2} | {:.2} | {:.0} acked/s; delivered {}/{} |",
+        ing.seconds,
+        ing.latency.p50,
+        ing.latency.p99,
+        ing.latency.max,
+        ing.acked as f64 / ing.seconds,
+        ing.delivered,
+        ing.acked
+    );
+    println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
+    let json = json!({
+        "cpus": cpus, "pinned": pinned,
+        "scoring": {"p50": score.p50, "p99": score.p99, "max": score.max, "n": score.n},
+        "fanout": rounds.iter().map(|f| json!({
+            "transport": f.transport, "subscribers": f.subscribers, "events": events,
+            "p50": f.latency.p50, "p99": f.latency.p99, "max": f.latency.max,
+            "lastSubscriberP50": f.last_subscriber_p50, "delivered": f.delivered,
+            "expected": f.expected, "controlLeaks": f.control_leaks, "rssPerConnKiB": f.rss_per_conn_kib,
+        })).collect::<Vec<_>>(),
+        "ingest": {"acked": ing.acked, "seconds": ing.seconds, "ackedPerSecond": ing.acked as f64 / ing.seconds,
+                   "p50": ing.latency.p50, "p99": ing.latency.p99, "delivered": ing.delivered},
+    });
+    println!("{json}");
+    Ok(())
+}
