@@ -163,19 +163,12 @@ proptest! {
 fn ports(dir: &std::path::Path) -> Ports {
     let db = Db::open(dir).unwrap();
     let store = Arc::new(SqliteStore::new(db.clone()));
-    Ports {
-        log: store.clone(),
-        directory: store.clone(),
-        tickets: store.clone(),
-        messages: store.clone(),
-        availability: store.clone(),
-        quarantine: store.clone(),
-        blobs: store.clone(),
-        matches: store,
-        queue: Arc::new(SqliteQueue::new(db, 5)),
-        registry: Arc::new(MemoryRegistry::default()),
-        pusher: Arc::new(Hub::new(16)),
-    }
+    Ports::new(
+        store,
+        Arc::new(SqliteQueue::new(db, 5)),
+        Arc::new(MemoryRegistry::default()),
+        Arc::new(Hub::new(16)),
+    )
 }
 
 proptest! {

@@ -127,19 +127,12 @@ async fn backend(
                     "messages a previous run was processing are queued again"
                 );
             }
-            let ports = Ports {
-                log: store.clone(),
-                directory: store.clone(),
-                tickets: store.clone(),
-                messages: store.clone(),
-                availability: store.clone(),
-                quarantine: store.clone(),
-                blobs: store.clone(),
-                matches: store,
-                queue: Arc::new(queue),
-                registry: Arc::new(MemoryRegistry::default()),
-                pusher: hub,
-            };
+            let ports = Ports::new(
+                store,
+                Arc::new(queue),
+                Arc::new(MemoryRegistry::default()),
+                hub,
+            );
             Ok((
                 ports,
                 WsDelivery::Hub,

@@ -33,3 +33,54 @@ pub struct Ports {
     pub registry: Arc<dyn ConnectionRegistry>,
     pub pusher: Arc<dyn Pusher>,
 }
+
+/// Every store port at once: the embedded and the DynamoDB store each implement them all.
+pub trait Store:
+    EventLog
+    + Directory
+    + TicketStore
+    + MessageStore
+    + AvailabilityStore
+    + QuarantineStore
+    + BlobStore
+    + MatchStore
+    + 'static
+{
+}
+
+impl<S> Store for S where
+    S: EventLog
+        + Directory
+        + TicketStore
+        + MessageStore
+        + AvailabilityStore
+        + QuarantineStore
+        + BlobStore
+        + MatchStore
+        + 'static
+{
+}
+
+impl Ports {
+    /// The ports of one store, with the queue, registry and pusher beside it.
+    pub fn new<S: Store>(
+        store: Arc<S>,
+        queue: Arc<dyn Queue>,
+        registry: Arc<dyn ConnectionRegistry>,
+        pusher: Arc<dyn Pusher>,
+    ) -> Ports {
+        Ports {
+            log: store.clone(),
+            directory: store.clone(),
+            tickets: store.clone(),
+            messages: store.clone(),
+            availability: store.clone(),
+            quarantine: store.clone(),
+            blobs: store.clone(),
+            matches: store,
+            queue,
+            registry,
+            pusher,
+        }
+    }
+}

@@ -36,18 +36,11 @@ pub fn ports(
     if let Some(p) = &api_gateway {
         pushers.push(p.clone());
     }
-    let ports = Ports {
-        log: store.clone(),
-        directory: store.clone(),
-        tickets: store.clone(),
-        messages: store.clone(),
-        availability: store.clone(),
-        quarantine: store.clone(),
-        blobs: store.clone(),
-        matches: store,
+    let ports = Ports::new(
+        store,
         queue,
         registry,
-        pusher: Arc::new(crate::ports::Fanout(pushers)),
-    };
+        Arc::new(crate::ports::Fanout(pushers)),
+    );
     (ports, api_gateway)
 }
