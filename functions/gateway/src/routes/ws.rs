@@ -38,7 +38,12 @@ pub async fn upgrade(
         Ok(who) => {
             let span =
                 tracing::info_span!("ws", org = %who.org, connection = tracing::field::Empty);
+            // Small buffers: tungstenite's defaults (128 KiB each way) made an idle
+            // connection cost ~115 KiB; clients send small frames, and every event is
+            // written at once.
             ws.max_message_size(MAX_CLIENT_MESSAGE)
+                .read_buffer_size(4 * 1024)
+                .write_buffer_size(0)
                 .on_upgrade(move |socket| session(state, who, socket).instrument(span))
         }
     }
