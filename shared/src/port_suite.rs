@@ -698,17 +698,26 @@ pub async fn matches(store: &dyn MatchStore) {
         wickets: vec![],
         super_over: false,
     };
-    let w1 = store.append_ball(&a, &id, 0, &ball(1, 4)).await.unwrap();
-    assert!(matches!(w1, BallWrite::Written { revision } if revision > r1));
+    let at0 = head.at();
+    let w1 = store.append_ball(&a, &id, at0, &ball(1, 4)).await.unwrap();
+    assert_eq!(w1, BallWrite::Written { revision: r1 + 1 });
     assert_eq!(
-        store.append_ball(&a, &id, 0, &ball(1, 6)).await.unwrap(),
+        store.append_ball(&a, &id, at0, &ball(1, 6)).await.unwrap(),
         BallWrite::Stale { balls: 1 },
         "the count moved on"
     );
     // Of concurrent writers at the same count, exactly one wins.
+    let at1 = store.match_head(&a, &id).await.unwrap().unwrap().at();
+    assert_eq!(
+        at1,
+        At {
+            balls: 1,
+            revision: r1 + 1
+        }
+    );
     let racing: Vec<Delivery> = (0..8).map(|i| ball(2, i % 7)).collect();
     let results =
-        futures_util::future::join_all(racing.iter().map(|d| store.append_ball(&a, &id, 1, d)))
+        futures_util::future::join_all(racing.iter().map(|d| store.append_ball(&a, &id, at1, d)))
             .await;
     let written = results
         .iter()
@@ -718,15 +727,18 @@ pub async fn matches(store: &dyn MatchStore) {
     let balls = store.balls(&a, &id).await.unwrap();
     assert_eq!(balls.iter().map(|b| b.seq).collect::<Vec<_>>(), [1, 2]);
     assert_eq!(balls[0], ball(1, 4));
-    // Undo: only the last, only at the right count.
+    // Undo: only the last, only where the match stands.
     assert_eq!(
-        store.remove_last_ball(&a, &id, 1).await.unwrap(),
+        store.remove_last_ball(&a, &id, at1).await.unwrap(),
         BallWrite::Stale { balls: 2 }
     );
-    assert!(matches!(
-        store.remove_last_ball(&a, &id, 2).await.unwrap(),
-        BallWrite::Written { .. }
-    ));
+    let at2 = store.match_head(&a, &id).await.unwrap().unwrap().at();
+    assert_eq!(
+        store.remove_last_ball(&a, &id, at2).await.unwrap(),
+        BallWrite::Written {
+            revision: at2.revision + 1
+        }
+    );
     assert_eq!(store.balls(&a, &id).await.unwrap(), vec![ball(1, 4)]);
     // A new setup keeps the balls and moves the revision.
     let before = store.match_head(&a, &id).await.unwrap().unwrap();
@@ -743,6 +755,14 @@ pub async fn matches(store: &dyn MatchStore) {
         .unwrap();
     let after = store.match_head(&a, &id).await.unwrap().unwrap();
     assert!(r2 > before.revision);
+    assert_eq!(
+        store
+            .append_ball(&a, &id, before.at(), &ball(2, 0))
+            .await
+            .unwrap(),
+        BallWrite::Stale { balls: 1 },
+        "a ball computed on the old setup is not written"
+    );
     assert_eq!((after.balls, after.setup.overs_per_innings), (1, 10));
     assert!(store.balls(&b, &id).await.unwrap().is_empty());
 }

@@ -192,15 +192,14 @@ pub async fn post_ball(
     state.apply(&ball).map_err(refused)?;
     match ports
         .matches
-        .append_ball(&who.org, &id, head.balls, &ball)
+        .append_ball(&who.org, &id, head.at(), &ball)
         .await?
     {
         BallWrite::Stale { balls } => Err(ApiError::new(
             409,
             "stale",
             format!(
-                "another scorer recorded delivery {}; the next is seq {}",
-                head.balls + 1,
+                "the match changed while scoring (another scorer, or its setup); the next is seq {}",
                 balls + 1
             ),
         )
@@ -235,12 +234,9 @@ pub async fn undo(
     }
     let balls = ports.matches.balls(&who.org, &id).await?;
     let kept = &balls[..balls.len().saturating_sub(1)];
+    let at = head.at();
     let state = MatchState::replay(head.setup, kept).map_err(refused)?;
-    match ports
-        .matches
-        .remove_last_ball(&who.org, &id, head.balls)
-        .await?
-    {
+    match ports.matches.remove_last_ball(&who.org, &id, at).await? {
         BallWrite::Stale { balls } => Err(ApiError::new(
             409,
             "stale",

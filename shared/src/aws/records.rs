@@ -322,13 +322,13 @@ impl BlobStore for DynamoStore {
 }
 
 impl DynamoStore {
-    /// Moves a match's ball count from `expected` by `delta` (and its revision by one),
-    /// together with `other` (the ball's put or delete), in one transaction.
+    /// Moves a match from `at` by `delta` balls (and its revision by one), together
+    /// with `other` (the ball's put or delete), in one transaction.
     async fn move_count(
         &self,
         org: &OrganizationId,
         id: &MatchId,
-        expected: u32,
+        at: At,
         delta: i64,
         other: TransactWriteItem,
     ) -> StoreResult<BallWrite> {
@@ -338,24 +338,19 @@ impl DynamoStore {
                 keys::match_pk(org, id.as_str()),
                 keys::MATCH_HEAD,
             )))
-            .update_expression("SET balls = :next, revision = revision + :one")
-            .condition_expression("balls = :expected")
-            .expression_attribute_values(":next", n(expected as i64 + delta))
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":expected", n(expected))
+            .update_expression("SET balls = :next, revision = :revised")
+            .condition_expression("balls = :balls AND revision = :revision")
+            .expression_attribute_values(":next", n(at.balls as i64 + delta))
+            .expression_attribute_values(":revised", n(at.revision + 1))
+            .expression_attribute_values(":balls", n(at.balls))
+            .expression_attribute_values(":revision", n(at.revision))
             .build()
             .map_err(unavailable)?;
         let items = vec![TransactWriteItem::builder().update(update).build(), other];
         match transact(self.client(), items).await {
-            Ok(()) => {
-                let head = self
-                    .match_head(org, id)
-                    .await?
-                    .ok_or_else(|| corrupt("match head"))?;
-                Ok(BallWrite::Written {
-                    revision: head.revision,
-                })
-            }
+            Ok(()) => Ok(BallWrite::Written {
+                revision: at.revision + 1,
+            }),
             Err(e) if e.any_condition_failed() => {
                 let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
                 Ok(BallWrite::Stale { balls })
@@ -438,32 +433,32 @@ impl MatchStore for DynamoStore {
         &self,
         org: &OrganizationId,
         id: &MatchId,
-        expected: u32,
+        at: At,
         ball: &Delivery,
     ) -> StoreResult<BallWrite> {
-        let mut item = key(keys::match_pk(org, id.as_str()), keys::ball(expected + 1));
+        let mut item = key(keys::match_pk(org, id.as_str()), keys::ball(at.balls + 1));
         item.insert(
             "delivery".into(),
             s(serde_json::to_string(ball).map_err(|e| corrupt(&e.to_string()))?),
         );
         let put = tx_put(self.table(), item, Some("attribute_not_exists(pk)"))?;
-        self.move_count(org, id, expected, 1, put).await
+        self.move_count(org, id, at, 1, put).await
     }
 
     async fn remove_last_ball(
         &self,
         org: &OrganizationId,
         id: &MatchId,
-        expected: u32,
+        at: At,
     ) -> StoreResult<BallWrite> {
-        if expected == 0 {
+        if at.balls == 0 {
             let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
             return Ok(BallWrite::Stale { balls });
         }
         let delete = tx_delete(
             self.table(),
-            key(keys::match_pk(org, id.as_str()), keys::ball(expected)),
+            key(keys::match_pk(org, id.as_str()), keys::ball(at.balls)),
         )?;
-        self.move_count(org, id, expected, -1, delete).await
+        self.move_count(org, id, at, -1, delete).await
     }
 }

@@ -344,7 +344,7 @@ impl MatchStore for SqliteStore {
         &self,
         org: &OrganizationId,
         id: &MatchId,
-        expected: u32,
+        at: At,
         ball: &Delivery,
     ) -> StoreResult<BallWrite> {
         let (org, id) = (org.clone(), id.clone());
@@ -353,12 +353,12 @@ impl MatchStore for SqliteStore {
             .write(move |tx| {
                 let head = head_of(tx, org.as_str(), id.as_str())?
                     .ok_or_else(|| StoreError::Conflict(format!("match {id} does not exist")))?;
-                if head.balls != expected {
+                if head.at() != at {
                     return Ok(BallWrite::Stale { balls: head.balls });
                 }
                 tx.execute(
                     "INSERT INTO balls (org, match_id, seq, delivery) VALUES (?1, ?2, ?3, ?4)",
-                    params![org.as_str(), id.as_str(), expected + 1, json],
+                    params![org.as_str(), id.as_str(), at.balls + 1, json],
                 )
                 .map_err(unavailable)?;
                 tx.execute(
@@ -375,19 +375,19 @@ impl MatchStore for SqliteStore {
         &self,
         org: &OrganizationId,
         id: &MatchId,
-        expected: u32,
+        at: At,
     ) -> StoreResult<BallWrite> {
         let (org, id) = (org.clone(), id.clone());
         self.db
             .write(move |tx| {
                 let head = head_of(tx, org.as_str(), id.as_str())?
                     .ok_or_else(|| StoreError::Conflict(format!("match {id} does not exist")))?;
-                if head.balls != expected || expected == 0 {
+                if head.at() != at || at.balls == 0 {
                     return Ok(BallWrite::Stale { balls: head.balls });
                 }
                 tx.execute(
                     "DELETE FROM balls WHERE org = ?1 AND match_id = ?2 AND seq = ?3",
-                    params![org.as_str(), id.as_str(), expected],
+                    params![org.as_str(), id.as_str(), at.balls],
                 )
                 .map_err(unavailable)?;
                 tx.execute(

@@ -261,6 +261,24 @@ pub struct MatchHead {
     pub revision: u64,
 }
 
+impl MatchHead {
+    pub fn at(&self) -> At {
+        At {
+            balls: self.balls,
+            revision: self.revision,
+        }
+    }
+}
+
+/// Where a match stood when it was read: a ball write is conditional on both, so the
+/// revision it answers is exactly the state the writer computed (a concurrent ball or
+/// setup change makes it `Stale` instead).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    pub balls: u32,
+    pub revision: u64,
+}
+
 /// The outcome of a conditional write on a match's ball count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BallWrite {
@@ -271,7 +289,7 @@ pub enum BallWrite {
 }
 
 /// Matches and their deliveries. Writes of deliveries are conditional on the ball
-/// count, so two scorers can never fork an innings.
+/// count and revision, so two scorers can never fork an innings.
 #[async_trait]
 pub trait MatchStore: Send + Sync {
     /// Creates the match or replaces its setup (its deliveries stay).
@@ -288,20 +306,20 @@ pub trait MatchStore: Send + Sync {
     ) -> StoreResult<Option<MatchHead>>;
     /// Every delivery, in `seq` order.
     async fn balls(&self, org: &OrganizationId, id: &MatchId) -> StoreResult<Vec<Delivery>>;
-    /// Adds delivery number `expected + 1` if the match holds exactly `expected`.
+    /// Adds delivery number `at.balls + 1` if the match is still `at`.
     async fn append_ball(
         &self,
         org: &OrganizationId,
         id: &MatchId,
-        expected: u32,
+        at: At,
         ball: &Delivery,
     ) -> StoreResult<BallWrite>;
-    /// Removes delivery number `expected` if it is the last.
+    /// Removes delivery number `at.balls` if the match is still `at`.
     async fn remove_last_ball(
         &self,
         org: &OrganizationId,
         id: &MatchId,
-        expected: u32,
+        at: At,
     ) -> StoreResult<BallWrite>;
 }
 

@@ -6,7 +6,8 @@
 //! penalty are the bowler's, byes and leg byes are not; runs off the bat on a no-ball
 //! are the batter's; the batter faces no ball on a wide; run-outs and other
 //! non-bowler dismissals are not the bowler's wickets; a retirement hurt is not a
-//! dismissal; penalty runs are extras of the side they are awarded to. Officials may
+//! dismissal; a delivery's penalty runs are extras of the batting side (awards to the
+//! fielding side are not modelled yet). Officials may
 //! revise a chase (target and overs); Pitchside takes their figures, it does not
 //! compute DLS. After a tie, super overs: one over an innings, ended by two wickets.
 
@@ -389,14 +390,13 @@ fn innings_card(i: &Innings) -> Value {
 /// A delivery in words, for the live summary: `"p_9 to p_1, 1 wide"`, `"…, 4"`,
 /// `"…, OUT (caught)"`.
 pub fn describe(d: &Delivery) -> String {
+    fn count(n: u32, what: &str) -> String {
+        format!("{n} {what}{}", if n == 1 { "" } else { "s" })
+    }
     let mut parts = Vec::new();
     let e = &d.extras;
     if e.wides > 0 {
-        parts.push(format!(
-            "{} wide{}",
-            e.wides,
-            if e.wides > 1 { "s" } else { "" }
-        ));
+        parts.push(count(e.wides, "wide"));
     }
     if e.noballs > 0 {
         parts.push("no-ball".to_string());
@@ -404,26 +404,17 @@ pub fn describe(d: &Delivery) -> String {
     if d.runs.batter > 0 || (d.runs.total == 0 && d.wickets.is_empty()) {
         parts.push(match d.runs.batter {
             0 => "no run".to_string(),
-            1 => "1 run".to_string(),
-            n => format!("{n} runs"),
+            n => count(n, "run"),
         });
     }
     if e.byes > 0 {
-        parts.push(format!(
-            "{} bye{}",
-            e.byes,
-            if e.byes > 1 { "s" } else { "" }
-        ));
+        parts.push(count(e.byes, "bye"));
     }
     if e.legbyes > 0 {
-        parts.push(format!(
-            "{} leg bye{}",
-            e.legbyes,
-            if e.legbyes > 1 { "s" } else { "" }
-        ));
+        parts.push(count(e.legbyes, "leg bye"));
     }
     if e.penalty > 0 {
-        parts.push(format!("{} penalty runs", e.penalty));
+        parts.push(count(e.penalty, "penalty run"));
     }
     for w in &d.wickets {
         parts.push(format!("{} {}", w.player_out, w.kind.to_uppercase()));
