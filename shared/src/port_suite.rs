@@ -6,7 +6,7 @@
 
 use crate::domain::auth::{Membership, Role};
 use crate::domain::event::{EventId, EventType, NewEvent};
-use crate::domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
+use crate::domain::ids::{AuctionId, OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
 use crate::ports::*;
 use chrono::{Duration as Age, Utc};
 use std::time::Duration;
@@ -602,6 +602,115 @@ pub async fn queue(queue: &dyn Queue, max_receives: u32) {
     let got = got.unwrap();
     assert_eq!(got.len(), 1);
     queue.delete(&got[0].receipt).await.unwrap();
+
+    // A delayed message stays out of sight until its delay has passed.
+    let sent = std::time::Instant::now();
+    queue
+        .send_delayed(b"timer", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(queue.receive(1, hidden, now).await.unwrap().is_empty());
+    let got = queue
+        .receive(1, hidden, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "the delayed message arrives");
+    assert_eq!(got[0].body, b"timer");
+    assert!(sent.elapsed() >= Duration::from_millis(900));
+    queue.delete(&got[0].receipt).await.unwrap();
+}
+
+pub async fn auctions(store: &dyn AuctionStore) {
+    let (a, b) = (fresh_org("auc-a"), fresh_org("auc-b"));
+    let id = AuctionId::new("a_1").unwrap();
+    assert_eq!(store.auction_doc(&a, &id).await.unwrap(), None);
+    assert_eq!(
+        store
+            .put_auction_doc(&a, &id, "{\"v\":1}", None)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+    assert_eq!(
+        store.put_auction_doc(&a, &id, "{}", None).await.unwrap(),
+        None,
+        "it exists already"
+    );
+    assert_eq!(
+        store.auction_doc(&b, &id).await.unwrap(),
+        None,
+        "per organization"
+    );
+    assert_eq!(
+        store
+            .put_auction_doc(&a, &id, "{\"v\":2}", Some(1))
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(
+        store
+            .put_auction_doc(&a, &id, "{\"v\":9}", Some(1))
+            .await
+            .unwrap(),
+        None,
+        "stale"
+    );
+    assert_eq!(
+        store.auction_doc(&a, &id).await.unwrap(),
+        Some(("{\"v\":2}".to_string(), 2))
+    );
+    // Of many writers on one revision, exactly one wins.
+    let wins = futures_util::future::join_all((0..8).map(|i| {
+        let (a, id) = (a.clone(), id.clone());
+        async move {
+            store
+                .put_auction_doc(&a, &id, &format!("{{\"w\":{i}}}"), Some(2))
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(wins.iter().filter(|w| w.is_some()).count(), 1);
+    assert_eq!(store.auction_doc(&a, &id).await.unwrap().unwrap().1, 3);
+}
+
+pub async fn chat(store: &dyn ChatStore) {
+    use crate::domain::chat::ChatMessage;
+    let (a, b) = (fresh_org("chat-a"), fresh_org("chat-b"));
+    let t0 = Utc::now();
+    let msg = |i: i64, room: &str| ChatMessage {
+        message_id: format!("m{i}"),
+        room: room.into(),
+        from: UserId::new("u_1").unwrap(),
+        name: Some("Asha".into()),
+        text: format!("hello {i}"),
+        sent_at: t0 + Age::milliseconds(i),
+    };
+    for i in 0..5 {
+        assert!(store.post_chat(&a, &msg(i, "team:t_1")).await.unwrap());
+    }
+    assert!(store.post_chat(&a, &msg(9, "org")).await.unwrap());
+    assert!(
+        !store.post_chat(&a, &msg(3, "team:t_1")).await.unwrap(),
+        "once per message id"
+    );
+    let got = store.chat_history(&a, "team:t_1", 3).await.unwrap();
+    let texts: Vec<&str> = got.iter().map(|m| m.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["hello 2", "hello 3", "hello 4"],
+        "the latest, oldest first"
+    );
+    assert_eq!(got[2], msg(4, "team:t_1").with_millis());
+    assert_eq!(store.chat_history(&a, "org", 10).await.unwrap().len(), 1);
+    assert!(
+        store
+            .chat_history(&b, "team:t_1", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 pub async fn registry(reg: &dyn ConnectionRegistry) {

@@ -82,6 +82,18 @@ async fn matches() {
 }
 
 #[tokio::test]
+async fn auctions() {
+    let (c, t) = table().await;
+    port_suite::auctions(&store(c, t)).await;
+}
+
+#[tokio::test]
+async fn chat() {
+    let (c, t) = table().await;
+    port_suite::chat(&store(c, t)).await;
+}
+
+#[tokio::test]
 async fn queue() {
     let client = aws_sdk_sqs::Client::new(&sdk().await);
     let (url, dlq) = bootstrap::create_queues(&client, &unique("q"), 3)

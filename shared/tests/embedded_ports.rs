@@ -58,6 +58,18 @@ async fn matches() {
 }
 
 #[tokio::test]
+async fn auctions() {
+    let (_d, db) = store();
+    port_suite::auctions(&SqliteStore::new(db)).await;
+}
+
+#[tokio::test]
+async fn chat() {
+    let (_d, db) = store();
+    port_suite::chat(&SqliteStore::new(db)).await;
+}
+
+#[tokio::test]
 async fn queue() {
     let (_d, db) = store();
     port_suite::queue(&SqliteQueue::new(db, 3), 3).await;

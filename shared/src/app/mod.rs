@@ -29,6 +29,8 @@ pub struct Ports {
     pub quarantine: Arc<dyn QuarantineStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub matches: Arc<dyn MatchStore>,
+    pub auctions: Arc<dyn AuctionStore>,
+    pub chat: Arc<dyn ChatStore>,
     pub queue: Arc<dyn Queue>,
     pub registry: Arc<dyn ConnectionRegistry>,
     pub pusher: Arc<dyn Pusher>,
@@ -44,6 +46,8 @@ pub trait Store:
     + QuarantineStore
     + BlobStore
     + MatchStore
+    + AuctionStore
+    + ChatStore
     + 'static
 {
 }
@@ -57,6 +61,8 @@ impl<S> Store for S where
         + QuarantineStore
         + BlobStore
         + MatchStore
+        + AuctionStore
+        + ChatStore
         + 'static
 {
 }
@@ -77,7 +83,9 @@ impl Ports {
             availability: store.clone(),
             quarantine: store.clone(),
             blobs: store.clone(),
-            matches: store,
+            matches: store.clone(),
+            auctions: store.clone(),
+            chat: store,
             queue,
             registry,
             pusher,

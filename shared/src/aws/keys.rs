@@ -22,6 +22,9 @@
 //! | delivery | `MATCH#{org}#{match}` | `BALL#{seq:06}` | `delivery` (JSON) |
 //! | quarantined payload | `QUARANTINE` | `{id}` | `entry` (JSON); the body is the blob `quarantine/{id}` |
 //! | blob chunk | `BLOB#{key}` | `{chunk:05}` | `data` (binary); chunk 0 also `chunks`, `bytes`; `expiresAt` |
+//! | auction | `AUCTION#{org}#{auction}` | `DOC` | `doc` (JSON), `revision` |
+//! | chat message | `CHAT#{org}#{room}` | `{sent ms:015}#{message id}` | `message` (JSON), `expiresAt` |
+//! | chat message id | `CHATID#{org}#{message id}` | `CHATID` | `expiresAt` |
 //! | connection | `CONN#{connection}` | `CONN` | `org`, `user`, `rooms` (string set), `expiresAt` |
 //! | room member | `ROOM#{org}#{room}` | `{connection}` | `expiresAt` |
 //!
@@ -111,6 +114,20 @@ pub fn messages(org: &OrganizationId) -> String {
 pub fn inbound(id: &str) -> String {
     format!("IN#{id}")
 }
+pub fn auction(org: &OrganizationId, id: &str) -> String {
+    format!("AUCTION#{org}#{id}")
+}
+pub const AUCTION_DOC: &str = "DOC";
+pub fn chat(org: &OrganizationId, room: &str) -> String {
+    format!("CHAT#{org}#{room}")
+}
+pub fn chat_sk(sent_ms: i64, id: &str) -> String {
+    format!("{:015}#{id}", sent_ms.max(0))
+}
+pub fn chat_id(org: &OrganizationId, id: &str) -> String {
+    format!("CHATID#{org}#{id}")
+}
+pub const CHATID: &str = "CHATID";
 pub fn connection(id: &str) -> String {
     format!("CONN#{id}")
 }

@@ -2,6 +2,7 @@
 //! queue, API Gateway's management API for push.
 
 pub mod apigw;
+mod auctions;
 pub mod bootstrap;
 pub mod dynamo;
 pub mod keys;

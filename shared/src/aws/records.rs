@@ -22,7 +22,7 @@ use chrono::{DateTime, Utc};
 const CHUNK_BYTES: usize = 300 * 1024;
 
 /// Whether an error is a failed condition (the write was refused on purpose).
-fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
+pub(super) fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
 where
     E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
 {
@@ -58,7 +58,7 @@ impl DynamoStore {
     }
 
     /// A conditional put whose refusal is an expected outcome: true when written.
-    async fn put_if(
+    pub(super) async fn put_if(
         &self,
         item: Item,
         condition: &str,

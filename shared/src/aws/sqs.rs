@@ -79,6 +79,23 @@ impl Queue for SqsQueue {
         Ok(out.message_id().unwrap_or_default().to_string())
     }
 
+    async fn send_delayed(&self, body: &[u8], delay: Duration) -> StoreResult<String> {
+        let body = std::str::from_utf8(body)
+            .map_err(|_| StoreError::Unavailable("an SQS message body must be UTF-8".into()))?;
+        // SQS counts whole seconds, up to 15 minutes; round up so it is never early.
+        let secs = delay.as_millis().div_ceil(1000).min(900) as i32;
+        let out = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(secs)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        Ok(out.message_id().unwrap_or_default().to_string())
+    }
+
     async fn receive(
         &self,
         max: usize,

@@ -99,6 +99,11 @@ id_type!(
     "matchId"
 );
 id_type!(
+    /// A player auction of an organization.
+    AuctionId,
+    "auctionId"
+);
+id_type!(
     /// A WhatsApp business number's id (`metadata.phone_number_id`).
     PhoneNumberId,
     "phoneNumberId"

@@ -109,6 +109,22 @@ CREATE TABLE IF NOT EXISTS balls (
     delivery TEXT NOT NULL,
     PRIMARY KEY (org, match_id, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS auctions (
+    org        TEXT NOT NULL,
+    auction_id TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    PRIMARY KEY (org, auction_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chat (
+    org        TEXT NOT NULL,
+    room       TEXT NOT NULL,
+    sent_ms    INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    PRIMARY KEY (org, room, sent_ms, message_id),
+    UNIQUE (org, message_id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS queue (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id    TEXT NOT NULL UNIQUE,

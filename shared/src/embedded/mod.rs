@@ -1,5 +1,6 @@
 //! The embedded backend: SQLite for the store and the queue, in-process push.
 
+mod auctions;
 pub mod db;
 pub mod hub;
 pub mod queue;

@@ -12,6 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// SQS's longest delay.
+const MAX_DELAY: Duration = Duration::from_secs(900);
+
 #[derive(Clone)]
 pub struct SqliteQueue {
     db: Db,
@@ -45,6 +48,25 @@ impl SqliteQueue {
                 .map_err(unavailable)
             })
             .await
+    }
+
+    /// Sends a message that becomes visible at `visible_ms`.
+    async fn send_at(&self, body: &[u8], visible_ms: i64) -> StoreResult<String> {
+        let body = body.to_vec();
+        let id = uuid_like();
+        let message_id = id.clone();
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO queue (message_id, body, visible_ms) VALUES (?1, ?2, ?3)",
+                    params![message_id, body, visible_ms],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await?;
+        self.arrived.notify_waiters();
+        Ok(id)
     }
 
     async fn try_receive(&self, max: usize, visibility: Duration) -> StoreResult<Vec<Received>> {
@@ -100,21 +122,13 @@ impl SqliteQueue {
 #[async_trait]
 impl Queue for SqliteQueue {
     async fn send(&self, body: &[u8]) -> StoreResult<String> {
-        let body = body.to_vec();
-        let id = uuid_like();
-        let message_id = id.clone();
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO queue (message_id, body, visible_ms) VALUES (?1, ?2, ?3)",
-                    params![message_id, body, Utc::now().timestamp_millis()],
-                )
-                .map_err(unavailable)?;
-                Ok(())
-            })
-            .await?;
-        self.arrived.notify_waiters();
-        Ok(id)
+        self.send_at(body, Utc::now().timestamp_millis()).await
+    }
+
+    async fn send_delayed(&self, body: &[u8], delay: Duration) -> StoreResult<String> {
+        let delay = delay.min(MAX_DELAY).as_millis() as i64;
+        self.send_at(body, Utc::now().timestamp_millis() + delay)
+            .await
     }
 
     async fn receive(

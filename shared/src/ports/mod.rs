@@ -4,8 +4,9 @@
 
 use crate::domain::auth::{Membership, Role};
 use crate::domain::availability::Answer;
+use crate::domain::chat::ChatMessage;
 use crate::domain::event::{Event, EventId, NewEvent};
-use crate::domain::ids::{MatchId, OrganizationId, PhoneNumberId, PlayerId, UserId};
+use crate::domain::ids::{AuctionId, MatchId, OrganizationId, PhoneNumberId, PlayerId, UserId};
 use crate::domain::quarantine::{self, Reason};
 use crate::domain::receipts::{StatusChange, StatusRecord};
 use crate::domain::scoring::{Delivery, MatchSetup};
@@ -323,6 +324,43 @@ pub trait MatchStore: Send + Sync {
     ) -> StoreResult<BallWrite>;
 }
 
+/// Player auctions, each one document (`domain::auction::Auction` with what it still
+/// has to emit) under a revision that every write increases. Writes are conditional on
+/// the revision, so of two bids computed on the same state only one is recorded.
+#[async_trait]
+pub trait AuctionStore: Send + Sync {
+    /// The document and its revision.
+    async fn auction_doc(
+        &self,
+        org: &OrganizationId,
+        id: &AuctionId,
+    ) -> StoreResult<Option<(String, u64)>>;
+    /// Writes the document if the auction is still at revision `expected` (`None`: if
+    /// it does not exist yet). Answers the new revision, or `None` when another write
+    /// got there first.
+    async fn put_auction_doc(
+        &self,
+        org: &OrganizationId,
+        id: &AuctionId,
+        doc: &str,
+        expected: Option<u64>,
+    ) -> StoreResult<Option<u64>>;
+}
+
+/// Chat history, per room of an organization.
+#[async_trait]
+pub trait ChatStore: Send + Sync {
+    /// Records a message once; false when its id was already recorded.
+    async fn post_chat(&self, org: &OrganizationId, msg: &ChatMessage) -> StoreResult<bool>;
+    /// The room's latest `limit` messages, oldest first.
+    async fn chat_history(
+        &self,
+        org: &OrganizationId,
+        room: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<ChatMessage>>;
+}
+
 /// Payloads that cannot be processed and that retrying would not fix; see
 /// `domain::quarantine`. Not scoped to an organization: they are exactly the ones
 /// without a known one. Read by operators through the admin API.
@@ -379,6 +417,9 @@ pub struct DeadLetter {
 pub trait Queue: Send + Sync {
     /// Returns once the message is durable.
     async fn send(&self, body: &[u8]) -> StoreResult<String>;
+    /// Sends a message that becomes visible only after `delay` (at most 15 minutes, as
+    /// SQS allows): the timers of auction lots.
+    async fn send_delayed(&self, body: &[u8], delay: Duration) -> StoreResult<String>;
     /// Long-polls up to `wait` for up to `max` messages.
     async fn receive(
         &self,
