@@ -28,6 +28,8 @@ pub const SSE_HEARTBEAT_SECONDS: &str = "PITCHSIDE_SSE_HEARTBEAT_SECONDS";
 pub const SSE_POLL_MS: &str = "PITCHSIDE_SSE_POLL_MS";
 pub const SSE_LIFETIME_SECONDS: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
 pub const SUBSCRIBER_BUFFER: &str = "PITCHSIDE_SUBSCRIBER_BUFFER";
+pub const WS_RATE: &str = "PITCHSIDE_WS_RATE";
+pub const WS_BURST: &str = "PITCHSIDE_WS_BURST";
 
 /// A setting that stops start-up, named so the operator knows what to fix. The value is
 /// never repeated: it may be a secret.
@@ -113,6 +115,9 @@ pub struct Settings {
     /// How many events a live subscriber may fall behind before it is cut off (and
     /// resumes by id): the bound on what a slow client costs.
     pub subscriber_buffer: usize,
+    /// Messages a WebSocket client may send per second on average, and at once.
+    pub ws_rate: u32,
+    pub ws_burst: u32,
 }
 
 /// Development values that `--demo` supplies for whatever the environment leaves unset.
@@ -203,6 +208,8 @@ impl Settings {
             lifetime: Duration::from_secs(number(SSE_LIFETIME_SECONDS, 300, 5..=840)?),
         };
         let subscriber_buffer = number(SUBSCRIBER_BUFFER, 1024, 16..=65_536)? as usize;
+        let ws_rate = number(WS_RATE, 10, 1..=10_000)? as u32;
+        let ws_burst = number(WS_BURST, 20, 1..=10_000)? as u32;
         let aws = match backend {
             Backend::Embedded => None,
             Backend::Aws => Some(AwsSettings {
@@ -227,6 +234,8 @@ impl Settings {
             aws,
             sse,
             subscriber_buffer,
+            ws_rate,
+            ws_burst,
         })
     }
 

@@ -162,7 +162,7 @@ async fn retention_trims_old_events_and_resuming_before_them_resets() {
     );
 
     // Resuming after a removed id resets and starts from what is held.
-    let page = catch_up(&store, &org, ReadFrom::After(EventId(1)), 10)
+    let page = catch_up(&store, &org, None, ReadFrom::After(EventId(1)), 10)
         .await
         .unwrap();
     assert!(page.reset);
@@ -171,7 +171,7 @@ async fn retention_trims_old_events_and_resuming_before_them_resets() {
         vec![EventId(3)]
     );
     // Resuming from the trim point itself is whole.
-    let page = catch_up(&store, &org, ReadFrom::After(EventId(2)), 10)
+    let page = catch_up(&store, &org, None, ReadFrom::After(EventId(2)), 10)
         .await
         .unwrap();
     assert!(!page.reset);

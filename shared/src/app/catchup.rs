@@ -3,7 +3,8 @@
 use super::ApiError;
 use crate::domain::catchup::{must_reset, next_cursor, resume_point};
 use crate::domain::event::{Event, EventId};
-use crate::domain::ids::OrganizationId;
+use crate::domain::ids::{OrganizationId, TeamId};
+use crate::domain::rooms;
 use crate::ports::{EventLog, ReadFrom};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,9 +41,12 @@ pub fn parse_from(after: Option<&str>, since: Option<&str>) -> Result<ReadFrom, 
 
 /// One read of the log in the usual case: a page carries the log's bounds, and only a
 /// position the log no longer holds needs a second read, from the oldest event held.
+/// A team room's events are left out for a viewer not on the team (the cursor still
+/// moves past them).
 pub async fn catch_up(
     log: &dyn EventLog,
     org: &OrganizationId,
+    team: Option<&TeamId>,
     from: ReadFrom,
     limit: usize,
 ) -> Result<CatchUp, ApiError> {
@@ -63,10 +67,13 @@ pub async fn catch_up(
             (page, head, false)
         }
     };
+    let next = next_cursor(&page.events, start);
+    let mut data = page.events;
+    data.retain(|e| rooms::visible_to(e, team));
     Ok(CatchUp {
         success: true,
-        next: next_cursor(&page.events, start),
-        data: page.events,
+        next,
+        data,
         reset,
     })
 }

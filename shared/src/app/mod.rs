@@ -3,6 +3,7 @@
 //! an `ApiError`.
 
 pub mod admin;
+pub mod auction;
 pub mod authn;
 pub mod availability;
 pub mod catchup;

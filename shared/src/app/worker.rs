@@ -65,11 +65,27 @@ pub async fn process(ports: &Ports, body: &[u8]) -> Result<Outcome, WorkError> {
         match work.kind {
             WorkKind::WhatsappNotification => whatsapp(ports, &raw, &mut outcome).await?,
             WorkKind::StripeEvent => payment(ports, &raw, &mut outcome).await?,
+            WorkKind::AuctionTimer => lot_timer(ports, &raw).await?,
         }
         Ok(outcome)
     }
     .instrument(span)
     .await
+}
+
+/// A lot's timer: ours, so a malformed one is a bug, not a tenant's payload to keep.
+async fn lot_timer(ports: &Ports, raw: &[u8]) -> Result<(), WorkError> {
+    let timer: super::auction::Timer = serde_json::from_slice(raw)
+        .map_err(|e| WorkError::Permanent(format!("unreadable lot timer: {e}")))?;
+    let span =
+        tracing::info_span!("timer", org = %timer.organization_id, auction = %timer.auction_id);
+    super::auction::timer(ports, &timer, chrono::Utc::now())
+        .instrument(span)
+        .await
+        .map_err(|e| match e.status {
+            503 => WorkError::Retry(StoreError::Unavailable(e.message)),
+            _ => WorkError::Permanent(e.to_string()),
+        })
 }
 
 async fn quarantine(

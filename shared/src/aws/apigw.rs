@@ -107,8 +107,9 @@ impl ApiGatewayPusher {
 impl Pusher for ApiGatewayPusher {
     async fn publish(&self, event: &Event) -> StoreResult<()> {
         let json = event.to_json();
+        let room = crate::domain::rooms::of_event(event).to_string();
         let results = self
-            .broadcast(&event.organization_id, ORG_ROOM, json.as_bytes())
+            .broadcast(&event.organization_id, &room, json.as_bytes())
             .await?;
         let failed = results
             .iter()

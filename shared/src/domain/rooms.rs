@@ -78,6 +78,19 @@ pub fn of_event(event: &Event) -> Room {
     }
 }
 
+/// The team whose members alone may read the event, on any channel.
+pub fn private_to(event: &Event) -> Option<TeamId> {
+    match of_event(event) {
+        Room::Team(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// Whether a member on `team` (if any) may read the event.
+pub fn visible_to(event: &Event, team: Option<&TeamId>) -> bool {
+    of_event(event).admits(team)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -65,6 +65,8 @@ mod tests {
 pub struct Filter {
     pub types: Option<Vec<EventType>>,
     pub match_id: Option<String>,
+    /// The viewer's team: a team room's events reach only its members.
+    pub team: Option<super::ids::TeamId>,
 }
 
 impl Filter {
@@ -85,12 +87,21 @@ impl Filter {
         Ok(Filter {
             types,
             match_id: match_id.filter(|m| !m.is_empty()).map(str::to_string),
+            team: None,
         })
     }
 
-    pub fn matches(&self, kind: EventType, match_id: Option<&str>) -> bool {
+    pub fn matches(
+        &self,
+        kind: EventType,
+        match_id: Option<&str>,
+        private_to: Option<&super::ids::TeamId>,
+    ) -> bool {
         if kind == EventType::StreamReset {
             return true;
+        }
+        if private_to.is_some() && private_to != self.team.as_ref() {
+            return false;
         }
         let type_ok = self.types.as_ref().is_none_or(|ts| ts.contains(&kind));
         let match_ok = self
@@ -106,15 +117,19 @@ mod filter_tests {
     use super::*;
 
     #[test]
-    fn filters_by_type_and_match() {
+    fn filters_by_type_match_and_team() {
         let f = Filter::parse(Some("match.score.updated, message.received"), Some("m_7")).unwrap();
-        assert!(f.matches(EventType::MatchScoreUpdated, Some("m_7")));
-        assert!(!f.matches(EventType::MatchScoreUpdated, Some("m_8")));
-        assert!(!f.matches(EventType::MessageReceived, None));
-        assert!(!f.matches(EventType::ChatMessageSent, Some("m_7")));
-        assert!(f.matches(EventType::StreamReset, None));
-        let all = Filter::parse(None, Some("")).unwrap();
-        assert!(all.matches(EventType::ChatMessageSent, None));
+        assert!(f.matches(EventType::MatchScoreUpdated, Some("m_7"), None));
+        assert!(!f.matches(EventType::MatchScoreUpdated, Some("m_8"), None));
+        assert!(!f.matches(EventType::MessageReceived, None, None));
+        assert!(!f.matches(EventType::ChatMessageSent, Some("m_7"), None));
+        assert!(f.matches(EventType::StreamReset, None, None));
+        let mut all = Filter::parse(None, Some("")).unwrap();
+        assert!(all.matches(EventType::ChatMessageSent, None, None));
+        let t2 = crate::domain::ids::TeamId::new("t_2").unwrap();
+        assert!(!all.matches(EventType::ChatMessageSent, None, Some(&t2)));
+        all.team = Some(t2.clone());
+        assert!(all.matches(EventType::ChatMessageSent, None, Some(&t2)));
         assert!(Filter::parse(Some("score"), None).is_err());
     }
 }

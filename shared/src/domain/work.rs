@@ -15,6 +15,9 @@ pub enum WorkKind {
     WhatsappNotification,
     #[serde(rename = "stripe.event")]
     StripeEvent,
+    /// An auction lot's timer (`app::auction::Timer`), delayed until the lot ends.
+    #[serde(rename = "auction.timer")]
+    AuctionTimer,
 }
 
 impl WorkKind {
@@ -22,6 +25,7 @@ impl WorkKind {
         match self {
             Self::WhatsappNotification => "whatsapp.notification",
             Self::StripeEvent => "stripe.event",
+            Self::AuctionTimer => "auction.timer",
         }
     }
 }

@@ -7,7 +7,8 @@
 //! one ring write however many subscribers there are.
 
 use crate::domain::event::{Event, EventId, EventType};
-use crate::domain::ids::{OrganizationId, UserId};
+use crate::domain::ids::{OrganizationId, TeamId, UserId};
+use crate::domain::rooms;
 use crate::domain::sse;
 use crate::ports::*;
 use async_trait::async_trait;
@@ -22,6 +23,10 @@ pub struct Frame {
     pub id: EventId,
     pub kind: EventType,
     pub match_id: Option<String>,
+    /// The room it goes to on WebSocket (`domain::rooms`).
+    pub room: String,
+    /// The team whose members alone may read it (a team room's chat).
+    pub private_to: Option<TeamId>,
     /// The envelope as JSON: a WebSocket text frame.
     pub json: Bytes,
     /// The SSE frame.
@@ -36,6 +41,8 @@ impl Frame {
             id: event.id,
             kind: event.kind,
             match_id: event.match_id().map(str::to_string),
+            room: rooms::of_event(event).to_string(),
+            private_to: rooms::private_to(event),
             json: Bytes::from(json),
             sse: Bytes::from(sse),
         }

@@ -27,6 +27,13 @@ pub async fn catch_up(
     let from = parse_from(q.after.as_deref(), q.since.as_deref())?;
     let limit = pitchside::app::admin::parse_limit(q.limit.as_deref())?;
     Ok(Json(
-        read(state.ports.log.as_ref(), &who.org, from, clamp_limit(limit)).await?,
+        read(
+            state.ports.log.as_ref(),
+            &who.org,
+            who.team_id.as_ref(),
+            from,
+            clamp_limit(limit),
+        )
+        .await?,
     ))
 }

@@ -2,6 +2,7 @@
 //! URL do on AWS, over the same handlers.
 
 mod admin;
+mod auctions;
 mod auth;
 mod availability;
 mod client;
@@ -88,6 +89,20 @@ fn api_routes() -> Router<AppState> {
         )
         .route("/admin/quarantine", get(admin::quarantine))
         .route("/admin/quarantine/{id}/replay", post(admin::replay))
+        .route(
+            "/auctions/{auction_id}",
+            put(auctions::put).get(auctions::get),
+        )
+        .route(
+            "/auctions/{auction_id}/players/{player}",
+            put(auctions::player),
+        )
+        .route("/auctions/{auction_id}/lots", post(auctions::open))
+        .route(
+            "/auctions/{auction_id}/lots/current/close",
+            post(auctions::close),
+        )
+        .route("/chat/{room}/messages", get(auctions::history))
         .route("/matches/{match_id}", put(matches::put))
         .route("/matches/{match_id}/balls", post(matches::ball))
         .route("/matches/{match_id}/balls/last", delete(matches::undo))

@@ -13,6 +13,7 @@ use pitchside::app::ApiError;
 use pitchside::domain::catchup::{must_reset, resume_point};
 use pitchside::domain::event::{Event, EventId};
 use pitchside::domain::ids::OrganizationId;
+use pitchside::domain::rooms;
 use pitchside::domain::sse::{self, Filter};
 use pitchside::embedded::Frame;
 use pitchside::ports::ReadFrom;
@@ -40,8 +41,9 @@ pub async fn events(
     Query(q): Query<Params>,
 ) -> Result<Response, HttpError> {
     let who = principal(&state, &headers, q.ticket.as_deref()).await?;
-    let filter = Filter::parse(q.types.as_deref(), q.match_id.as_deref())
+    let mut filter = Filter::parse(q.types.as_deref(), q.match_id.as_deref())
         .map_err(|e| ApiError::bad_request(format!("types: {e}")))?;
+    filter.team = who.team_id.clone();
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -162,7 +164,11 @@ impl Stream {
                         }
                         Ok(frame) => {
                             self.cursor = frame.id;
-                            if self.filter.matches(frame.kind, frame.match_id.as_deref()) {
+                            if self.filter.matches(
+                                frame.kind,
+                                frame.match_id.as_deref(),
+                                frame.private_to.as_ref(),
+                            ) {
                                 return Some((Ok(frame.sse.clone()), self));
                             }
                         }
@@ -212,7 +218,10 @@ impl Stream {
         }
         for e in &page.events {
             self.cursor = e.id;
-            if self.filter.matches(e.kind, e.match_id()) {
+            if self
+                .filter
+                .matches(e.kind, e.match_id(), rooms::private_to(e).as_ref())
+            {
                 self.pending
                     .push_back(Bytes::from(sse::frame(e, &e.to_json())));
             }

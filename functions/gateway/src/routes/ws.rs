@@ -9,11 +9,14 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use pitchside::app::{self, ws::RoomChange};
 use pitchside::domain::auth::Principal;
+use pitchside::domain::throttle::TokenBucket;
 use pitchside::domain::ws::{self, MAX_CLIENT_MESSAGE};
 use pitchside::embedded::Frame;
 use pitchside::ports::{ConnectionId, ConnectionInfo};
 use serde::Deserialize;
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc;
@@ -61,10 +64,23 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
         WsDelivery::Hub => Source::Hub(state.hub.subscribe(&who.org)),
         WsDelivery::Management => Source::Outbox(state.sockets.open(conn.id.clone())),
     };
-    match state.ports.registry.register(&conn).await {
+    match app::ws::register(state.ports.registry.as_ref(), &conn, &who).await {
         Ok(()) => {
             tracing::info!("websocket connected");
-            pump(socket, source).await;
+            let rooms = app::ws::initial_rooms(&who).into_iter().collect();
+            let bucket = TokenBucket::new(
+                f64::from(state.settings.ws_rate),
+                f64::from(state.settings.ws_burst),
+                now_ms(),
+            );
+            let mut session = Session {
+                state: &state,
+                conn: &conn,
+                name: who.name.as_deref(),
+                rooms,
+                bucket,
+            };
+            session.pump(socket, source).await;
         }
         Err(e) => tracing::warn!(error = %e, "cannot register the connection"),
     }
@@ -75,16 +91,22 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
     tracing::info!("websocket disconnected");
 }
 
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 /// Where a connection's events come from.
 enum Source {
+    /// The organization's in-process ring: every event, filtered here by room.
     Hub(broadcast::Receiver<Arc<Frame>>),
+    /// What `@connections` posts to this connection (already chosen by room).
     Outbox(mpsc::Receiver<Utf8Bytes>),
 }
 
 impl Source {
-    /// The next frame to send; `Err` with a close frame when the client fell behind,
-    /// `Ok(None)` when the source is gone.
-    async fn next(&mut self) -> Result<Option<Utf8Bytes>, CloseFrame> {
+    /// The next frame for a connection in `rooms`; `Err` with a close frame when the
+    /// client fell behind, `Ok(None)` when the source is gone.
+    async fn next(&mut self, rooms: &HashSet<String>) -> Result<Option<Utf8Bytes>, CloseFrame> {
         let too_slow = || CloseFrame {
             code: CLOSE_TOO_SLOW,
             reason: Utf8Bytes::from_static("too slow: reconnect and catch up"),
@@ -92,10 +114,13 @@ impl Source {
         match self {
             Source::Hub(rx) => loop {
                 match rx.recv().await {
-                    Ok(frame) => match Utf8Bytes::try_from(frame.json.clone()) {
-                        Ok(text) => return Ok(Some(text)),
-                        Err(_) => continue,
-                    },
+                    Ok(frame) if rooms.contains(&frame.room) => {
+                        match Utf8Bytes::try_from(frame.json.clone()) {
+                            Ok(text) => return Ok(Some(text)),
+                            Err(_) => continue,
+                        }
+                    }
+                    Ok(_) => continue,
                     Err(RecvError::Lagged(_)) => return Err(too_slow()),
                     Err(RecvError::Closed) => return Ok(None),
                 }
@@ -110,39 +135,68 @@ impl Source {
     }
 }
 
-/// Moves events out and answers client messages until either side ends.
-async fn pump(mut socket: WebSocket, mut source: Source) {
-    loop {
-        tokio::select! {
-            next = source.next() => match next {
-                Ok(Some(text)) => {
-                    if socket.send(Message::Text(text)).await.is_err() {
+/// One connection's state besides its socket.
+struct Session<'a> {
+    state: &'a AppState,
+    conn: &'a ConnectionInfo,
+    name: Option<&'a str>,
+    /// The rooms joined: what the in-process fan-out lets through.
+    rooms: HashSet<String>,
+    bucket: TokenBucket,
+}
+
+impl Session<'_> {
+    /// Moves events out and answers client messages until either side ends.
+    async fn pump(&mut self, mut socket: WebSocket, mut source: Source) {
+        loop {
+            tokio::select! {
+                next = source.next(&self.rooms) => match next {
+                    Ok(Some(text)) => {
+                        if socket.send(Message::Text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(close) => {
+                        tracing::info!("websocket subscriber fell behind; closing");
+                        let _ = socket.send(Message::Close(Some(close))).await;
+                        return;
+                    }
+                },
+                m = socket.recv() => {
+                    let reply = match m {
+                        Some(Ok(Message::Text(text))) => self.answer(&text).await,
+                        Some(Ok(Message::Binary(_))) => ws::Refusal::new(
+                            None,
+                            "bad_request",
+                            "messages are JSON text frames",
+                        )
+                        .to_json(),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                    };
+                    if socket.send(Message::Text(reply.into())).await.is_err() {
                         return;
                     }
                 }
-                Ok(None) => return,
-                Err(close) => {
-                    tracing::info!("websocket subscriber fell behind; closing");
-                    let _ = socket.send(Message::Close(Some(close))).await;
-                    return;
-                }
-            },
-            m = socket.recv() => {
-                let reply = match m {
-                    Some(Ok(Message::Text(text))) => pitchside::app::ws::reply(&text),
-                    Some(Ok(Message::Binary(_))) => ws::Refusal {
-                        request_id: None,
-                        code: "bad_request",
-                        message: "messages are JSON text frames".into(),
-                    }
-                    .to_json(),
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
-                };
-                if socket.send(Message::Text(reply.into())).await.is_err() {
-                    return;
-                }
             }
         }
+    }
+
+    async fn answer(&mut self, text: &str) -> String {
+        if !self.bucket.take(now_ms()) {
+            return app::ws::rate_limited();
+        }
+        let reply = app::ws::handle(&self.state.ports, self.conn, self.name, text).await;
+        match reply.rooms {
+            Some(RoomChange::Joined(room)) => {
+                self.rooms.insert(room);
+            }
+            Some(RoomChange::Left(room)) => {
+                self.rooms.remove(&room);
+            }
+            None => {}
+        }
+        reply.text
     }
 }

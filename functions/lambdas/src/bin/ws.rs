@@ -9,8 +9,10 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 use pitchside::app::authn::{Authenticator, credential};
 use pitchside::app::{ApiError, Ports, ws};
 use pitchside::aws::ApiGatewayPusher;
+use pitchside::domain::throttle::TokenBucket;
 use pitchside::ports::ConnectionId;
-use std::sync::{Arc, OnceLock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use tracing::Instrument;
 
 struct Function {
@@ -22,6 +24,30 @@ struct Function {
     /// Built once, on the first message: every event of this function names the same
     /// API and stage.
     pusher: OnceLock<ApiGatewayPusher>,
+    /// Token buckets of the connections this instance has served. Per instance: API
+    /// Gateway spreads a connection's messages over instances, so its stage throttling
+    /// (in the template) is the hard limit and this one the polite, per-message answer.
+    buckets: Mutex<HashMap<ConnectionId, TokenBucket>>,
+    rate: (f64, f64),
+}
+
+/// Buckets kept before the oldest are forgotten (a forgotten one starts full).
+const MAX_BUCKETS: usize = 50_000;
+
+impl Function {
+    fn allow(&self, id: &ConnectionId) -> bool {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_BUCKETS && !buckets.contains_key(id) {
+            buckets.clear();
+        }
+        buckets
+            .entry(id.clone())
+            .or_insert_with(|| TokenBucket::new(self.rate.0, self.rate.1, now))
+            .take(now)
+    }
 }
 
 fn respond(status: i64, body: String) -> ApiGatewayProxyResponse {
@@ -102,7 +128,18 @@ impl Function {
                     )));
                 };
                 span.record("org", conn.org.as_str());
-                let reply = ws::reply(req.body.as_deref().unwrap_or_default());
+                let reply = if self.allow(&id) {
+                    ws::handle(
+                        &self.ports,
+                        &conn,
+                        None,
+                        req.body.as_deref().unwrap_or_default(),
+                    )
+                    .await
+                    .text
+                } else {
+                    ws::rate_limited()
+                };
                 let endpoint = match (&self.endpoint, &ctx.domain_name, &ctx.stage) {
                     (Some(e), _, _) => e.clone(),
                     (None, Some(domain), Some(stage)) => format!("https://{domain}/{stage}"),
@@ -135,6 +172,8 @@ async fn main() -> Result<(), Error> {
         sdk,
         endpoint: settings.aws.as_ref().and_then(|a| a.ws_endpoint.clone()),
         pusher: OnceLock::new(),
+        buckets: Mutex::new(HashMap::new()),
+        rate: (f64::from(settings.ws_rate), f64::from(settings.ws_burst)),
     });
     lambda_runtime::run(service_fn(move |event| {
         let f = function.clone();
