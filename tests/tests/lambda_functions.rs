@@ -235,6 +235,94 @@ async fn ws_connects_answers_through_the_management_api_and_disconnects() {
     assert!(registry.members(&f.org, ORG_ROOM).await.unwrap().is_empty());
 }
 
+/// A bid through the `ws` function: the organization comes from the registry, the
+/// bidder's team from the store, and the bid lands in the auction and its log.
+#[tokio::test]
+async fn ws_places_a_bid_for_the_connections_organization() {
+    let f = fixture().await;
+    let gateway = f.env.start().await;
+    let mut vars = f.vars.clone();
+    vars.push(("PITCHSIDE_WS_ENDPOINT".into(), gateway.base.clone()));
+    let api = RuntimeApi::start().await.unwrap();
+    let _fn = api.spawn("ws", &vars).unwrap();
+    let user = sample("sample-env.json")["user"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, _) = gateway
+        .admin(
+            "PUT",
+            &format!("/admin/organizations/{}/members/{user}", f.org),
+            Some(serde_json::json!({"roles": ["admin", "viewer", "team_owner"], "teamId": "t_1"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    let (code, _) = gateway
+        .admin(
+            "PUT",
+            &format!("/admin/organizations/{}/members/auc", f.org),
+            Some(serde_json::json!({"roles": ["auctioneer"]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    let auc = token(JWT_SECRET, f.org.as_str(), "auc", &["auctioneer"]);
+    let setup = serde_json::json!({"name": "Lambda auction",
+        "teams": [{"id": "t_1", "name": "One", "purse": 10_000_000}, {"id": "t_2", "name": "Two", "purse": 10_000_000}],
+        "squad": {"min": 1, "max": 5, "overseasMax": 1}, "lotSeconds": 600});
+    for (method, path, body) in [
+        ("PUT", "/auctions/a_1", Some(setup)),
+        (
+            "PUT",
+            "/auctions/a_1/players/p_1",
+            Some(serde_json::json!({"name": "P1", "basePrice": 2_000_000})),
+        ),
+        (
+            "POST",
+            "/auctions/a_1/lots",
+            Some(serde_json::json!({"playerId": "p_1"})),
+        ),
+    ] {
+        let (code, body) = gateway.call(method, path, &auc, body).await.unwrap();
+        assert_eq!(code, 200, "{path}: {body}");
+    }
+
+    let connected = api.invoke(sample("ws-connect.json")).json().await.unwrap();
+    assert_eq!(connected["statusCode"], 200, "{connected}");
+    let mut message = sample("ws-ping.json");
+    message["body"] =
+        serde_json::json!({"action": "place_bid", "auctionId": "a_1", "playerId": "p_1",
+        "teamId": "t_1", "amount": 2_000_000, "requestId": "r1"})
+        .to_string()
+        .into();
+    let replied = api.invoke(message).json().await.unwrap();
+    assert_eq!(replied["statusCode"], 200, "{replied}");
+
+    let (_, state) = gateway
+        .call("GET", "/auctions/a_1", &auc, None)
+        .await
+        .unwrap();
+    let lot = &state["data"]["lot"];
+    assert_eq!(
+        (
+            lot["bids"].as_u64(),
+            lot["leadingTeam"].as_str(),
+            lot["currentBid"].as_u64()
+        ),
+        (Some(1), Some("t_1"), Some(2_000_000)),
+        "{state}"
+    );
+    let log = gateway.catch_up(&auc, "after=0").await.unwrap();
+    let kinds: Vec<&str> = log["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["auction.lot.opened", "auction.bid.placed"]);
+}
+
 #[tokio::test]
 async fn sse_streams_the_log_then_polls_then_ends_with_a_retry_hint() {
     let f = fixture().await;

@@ -27,6 +27,7 @@
 // - Reconnects back off exponentially with full jitter, from minDelayMs to maxDelayMs.
 
 const READY = "pitchside-ready";
+const KEEPALIVE_MS = 5 * 60 * 1000;
 
 const EVENT_TYPES = [
   "availability.updated", "message.received", "message.status.updated",
@@ -163,7 +164,12 @@ export class PitchsideClient {
     let catchingUp = true;
     // The pong to this ping proves the server delivers to this socket; only then is
     // the catch-up read, so nothing falls between the log and the live events.
-    ws.onopen = () => ws.send(JSON.stringify({ action: "ping", requestId: READY }));
+    // Then a ping every 5 minutes: API Gateway closes a WebSocket idle for 10.
+    let keepAlive = null;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ action: "ping", requestId: READY }));
+      keepAlive = setInterval(() => ws.send(JSON.stringify({ action: "ping" })), KEEPALIVE_MS);
+    };
     const caughtUp = async () => {
       this.attempt = 0;
       try {
@@ -186,7 +192,10 @@ export class PitchsideClient {
       if (catchingUp) held.push(msg);
       else this.deliver(msg);
     };
-    ws.onclose = () => this.retry();
+    ws.onclose = () => {
+      clearInterval(keepAlive);
+      this.retry();
+    };
     ws.onerror = () => {};
   }
 
