@@ -1,10 +1,11 @@
 //! `bench`: starts the local gateway (embedded backend, pinned to CPU 0 when the machine
 //! has two or more) and drives it over loopback like real clients, from CPU 1: live
-//! scoring, SSE and WebSocket fan-out, and webhook ingest. Prints a table and one JSON
+//! scoring, SSE and WebSocket fan-out, webhook ingest, and an auction race. Prints a table and one JSON
 //! line. Every loop is bounded in count and time. `make bench` runs it in release.
 //!
 //! Options (environment): `BENCH_FANOUT` (subscriber counts, default `1000,10000`),
-//! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200).
+//! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200),
+//! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30).
 
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
@@ -422,6 +423,219 @@ async fn scoring(gw: &Gateway, balls: u32) -> Result<Stats> {
     Ok(stats(ms))
 }
 
+/// The auction race's figures.
+struct AuctionRun {
+    bidders: usize,
+    seconds: f64,
+    /// Bids answered with an ack or a rule's refusal.
+    validated: usize,
+    accepted: usize,
+    ack: Stats,
+    /// One accepted bid per step, and every client's events and final state agree.
+    consistent: bool,
+    problems: Vec<String>,
+}
+
+/// One bidder: bids the next step for its team, as fast as the answers come, until
+/// the race's time is up; then reads the room until the lot's close. Answers its accepted versions,
+/// latencies, the versions of the bid events it saw, and the close it saw.
+async fn bidder(
+    addr: String,
+    token: String,
+    team: String,
+    start: Arc<tokio::sync::Barrier>,
+    race: Duration,
+) -> Result<(Vec<u64>, Vec<f64>, usize, Vec<u64>, Value)> {
+    let mut ws = ws_connect(&addr, Some(&token))
+        .await
+        .map_err(|c| anyhow::anyhow!("ws connect: {c}"))?;
+    let mut seen = Vec::new();
+    let mut accepted = Vec::new();
+    let mut latencies = Vec::new();
+    let mut validated = 0usize;
+    let mut next: u64 = 2_000_000;
+    let mut n = 0u64;
+    // Reads until the reply to `rid`, keeping the versions of the bid events on the way.
+    async fn reply(ws: &mut Ws, rid: &str, seen: &mut Vec<u64>) -> Result<Option<Value>> {
+        loop {
+            let m = ws_next(ws).await?;
+            if m["requestId"] == rid {
+                return Ok(Some(m));
+            }
+            match m["type"].as_str() {
+                Some("auction.bid.placed") => {
+                    seen.push(m["payload"]["version"].as_u64().unwrap_or(0))
+                }
+                Some("auction.lot.closed") => bail!("the lot closed while bidding"),
+                _ => {}
+            }
+        }
+    }
+    ws_send(
+        &mut ws,
+        json!({"action": "join_auction", "auctionId": "race", "requestId": "join"}),
+    )
+    .await?;
+    let joined = reply(&mut ws, "join", &mut seen).await?.context("join")?;
+    if let Some(b) = joined["state"]["lot"]["nextBid"].as_u64() {
+        next = b;
+    }
+    // Everyone is in the room before anyone bids, so every client can see every bid.
+    start.wait().await;
+    let until = Instant::now() + race;
+    while Instant::now() < until {
+        n += 1;
+        let rid = format!("b{n}");
+        let t0 = Instant::now();
+        ws_send(
+            &mut ws,
+            json!({"action": "place_bid", "auctionId": "race", "playerId": "p_1",
+            "teamId": team, "amount": next, "requestId": rid}),
+        )
+        .await?;
+        let r = reply(&mut ws, &rid, &mut seen).await?.context("reply")?;
+        latencies.push(t0.elapsed().as_secs_f64() * 1000.0);
+        match (r["type"].as_str(), r["code"].as_str()) {
+            (Some("ack"), _) => {
+                validated += 1;
+                accepted.push(r["state"]["lot"]["bids"].as_u64().unwrap_or(0));
+            }
+            (Some("error"), Some("bid_too_low" | "own_bid" | "bid_off_step")) => validated += 1,
+            _ => bail!("unexpected answer {r}"),
+        }
+        next = r["state"]["lot"]["nextBid"].as_u64().unwrap_or(next);
+        if r["code"] == "own_bid" {
+            // Wait for someone else to bid (or the close) before trying again.
+            loop {
+                let m = ws_next(&mut ws).await?;
+                match m["type"].as_str() {
+                    Some("auction.bid.placed") => {
+                        seen.push(m["payload"]["version"].as_u64().unwrap_or(0));
+                        next = m["payload"]["nextBid"].as_u64().unwrap_or(next);
+                        break;
+                    }
+                    Some("auction.lot.closed") => {
+                        return Ok((accepted, latencies, validated, seen, m["payload"].clone()));
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    let closed = loop {
+        let m = ws_next(&mut ws).await?;
+        match m["type"].as_str() {
+            Some("auction.bid.placed") => seen.push(m["payload"]["version"].as_u64().unwrap_or(0)),
+            Some("auction.lot.closed") => break m["payload"].clone(),
+            _ => {}
+        }
+    };
+    Ok((accepted, latencies, validated, seen, closed))
+}
+
+/// `bidders` WebSocket clients of 20 teams race for one lot for `seconds`.
+async fn auction(gw: &Gateway, bidders: usize, seconds: u64) -> Result<AuctionRun> {
+    const TEAMS: usize = 20;
+    gw.seed_org("org-a", "900000000000007", "16505550007")
+        .await?;
+    gw.admin_put(
+        "/admin/organizations/org-a/members/auc",
+        json!({"roles": ["auctioneer"]}),
+    )
+    .await?;
+    for t in 0..TEAMS {
+        gw.admin_put(
+            &format!("/admin/organizations/org-a/members/own-{t}"),
+            json!({"roles": ["team_owner"], "teamId": format!("t_{t}")}),
+        )
+        .await?;
+    }
+    let auc = token(JWT_SECRET, "org-a", "auc", &["auctioneer"]);
+    let teams: Vec<Value> = (0..TEAMS)
+        .map(|t| json!({"id": format!("t_{t}"), "name": format!("T{t}"), "purse": 1_000_000_000_000_000u64}))
+        .collect();
+    let setup = json!({"name": "race", "teams": teams, "squad": {"min": 0, "max": 25, "overseasMax": 8},
+        "lotSeconds": 900, "softCloseSeconds": 10});
+    for (method, path, body) in [
+        ("PUT", "/auctions/race", Some(setup)),
+        (
+            "PUT",
+            "/auctions/race/players/p_1",
+            Some(json!({"name": "P1", "basePrice": 2_000_000})),
+        ),
+        (
+            "POST",
+            "/auctions/race/lots",
+            Some(json!({"playerId": "p_1"})),
+        ),
+    ] {
+        let (code, body) = gw.call(method, path, &auc, body).await?;
+        if code != 200 {
+            bail!("{method} {path}: {code} {body}");
+        }
+    }
+    let start = Arc::new(tokio::sync::Barrier::new(bidders + 1));
+    let tasks: Vec<_> = (0..bidders)
+        .map(|i| {
+            let t = i % TEAMS;
+            tokio::spawn(bidder(
+                gw.addr.clone(),
+                token(JWT_SECRET, "org-a", &format!("own-{t}"), &["team_owner"]),
+                format!("t_{t}"),
+                start.clone(),
+                Duration::from_secs(seconds),
+            ))
+        })
+        .collect();
+    start.wait().await;
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    // Close once every bidder has stopped bidding: after `until`, the last replies.
+    tokio::time::sleep_until((until + Duration::from_millis(500)).into()).await;
+    let (code, body) = gw
+        .call("POST", "/auctions/race/lots/current/close", &auc, None)
+        .await?;
+    if code != 200 {
+        bail!("close: {code} {body}");
+    }
+    let elapsed = started.elapsed().as_secs_f64().min(seconds as f64);
+    let mut versions = Vec::new();
+    let mut latencies = Vec::new();
+    let mut validated = 0;
+    let mut problems = Vec::new();
+    let mut closes = Vec::new();
+    let mut views = Vec::new();
+    for t in tasks {
+        let (acc, lat, val, seen, closed) = t.await??;
+        versions.extend(acc);
+        latencies.extend(lat);
+        validated += val;
+        closes.push(closed);
+        views.push(seen);
+    }
+    versions.sort_unstable();
+    let accepted = versions.len();
+    if versions != (1..=accepted as u64).collect::<Vec<_>>() {
+        problems.push("accepted versions are not exactly 1..N, once each".into());
+    }
+    let all: Vec<u64> = (1..=accepted as u64).collect();
+    if views.iter().any(|v| *v != all) {
+        problems.push("a client did not see every bid event, in order".into());
+    }
+    if closes.iter().any(|c| *c != closes[0]) || closes[0]["version"] != accepted as u64 {
+        problems.push("clients ended on different states".into());
+    }
+    Ok(AuctionRun {
+        bidders,
+        seconds: elapsed,
+        validated,
+        accepted,
+        ack: stats(latencies),
+        consistent: problems.is_empty(),
+        problems,
+    })
+}
+
 async fn seed(gw: &Gateway) -> Result<()> {
     for (org, phone) in [("org-b", PHONE_B), ("org-c", PHONE_C)] {
         gw.seed_org(org, phone, WA).await?;
@@ -451,6 +665,8 @@ async fn main() -> Result<()> {
     let events: usize = env_or("BENCH_EVENTS", 50);
     let ingest_seconds: u64 = env_or("BENCH_INGEST_SECONDS", 10);
     let balls: u32 = env_or("BENCH_BALLS", 200);
+    let bidders: usize = env_or("BENCH_BIDDERS", 200);
+    let auction_seconds: u64 = env_or("BENCH_AUCTION_SECONDS", 30);
 
     let dir = tempfile::tempdir()?;
     let gw = Gateway::start_on(
@@ -459,6 +675,9 @@ async fn main() -> Result<()> {
         &[
             ("RUST_LOG", "error"),
             ("PITCHSIDE_SUBSCRIBER_BUFFER", "1024"),
+            // The race measures the server, not the per-connection politeness limit.
+            ("PITCHSIDE_WS_RATE", "10000"),
+            ("PITCHSIDE_WS_BURST", "10000"),
         ],
     )
     .await?;
@@ -480,6 +699,7 @@ async fn main() -> Result<()> {
         }
     }
     let ing = ingest(&gw, ingest_seconds).await?;
+    let race = auction(&gw, bidders, auction_seconds).await?;
 
     println!(
         "\nPitchside bench ({cpus} CPUs; gateway {}pinned to CPU 0, load on CPU 1)\n",
@@ -517,6 +737,21 @@ async fn main() -> Result<()> {
         ing.delivered,
         ing.acked
     );
+    println!(
+        "| auction, {} bidders racing for {:.1} s: bid ack latency | {:.2} | {:.2} | {:.2} | {:.0} validated bids/s ({} accepted); consistent: {} |",
+        race.bidders,
+        race.seconds,
+        race.ack.p50,
+        race.ack.p99,
+        race.ack.max,
+        race.validated as f64 / race.seconds,
+        race.accepted,
+        if race.consistent {
+            "yes".to_string()
+        } else {
+            race.problems.join("; ")
+        }
+    );
     println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
     let json = json!({
         "cpus": cpus, "pinned": pinned,
@@ -529,6 +764,10 @@ async fn main() -> Result<()> {
         })).collect::<Vec<_>>(),
         "ingest": {"acked": ing.acked, "seconds": ing.seconds, "ackedPerSecond": ing.acked as f64 / ing.seconds,
                    "p50": ing.latency.p50, "p99": ing.latency.p99, "delivered": ing.delivered},
+        "auction": {"bidders": race.bidders, "seconds": race.seconds, "validated": race.validated,
+                    "validatedPerSecond": race.validated as f64 / race.seconds, "accepted": race.accepted,
+                    "p50": race.ack.p50, "p99": race.ack.p99, "max": race.ack.max,
+                    "consistent": race.consistent, "problems": race.problems},
     });
     println!("{json}");
     Ok(())
