@@ -13,8 +13,7 @@ test:
 
 # Figures, not tests: see BENCHMARKS.md.
 bench:
-	cargo build --release -p pitchside -p pitchside-tests --bin pitchside --bin bench
-	target/release/bench
+	bash scripts/bench.sh
 
 lint:
 	cargo fmt --all -- --check

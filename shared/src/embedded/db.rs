@@ -1,8 +1,11 @@
 //! The embedded store: one SQLite file (WAL) holding every table of the embedded
 //! backend, the durable queue included, so a local gateway survives a restart.
 //!
-//! Blocking SQLite calls run on Tokio's blocking pool; the connection locks are std
-//! mutexes taken only inside those closures, never across an await.
+//! Writes go to one writer thread, which commits them in groups: whatever writes are
+//! waiting when it is free run in one transaction, each inside its own savepoint (so one
+//! failing write is rolled back alone), and every caller is answered only after that
+//! transaction's commit is on disk. Concurrent writers share one fsync instead of
+//! queueing for one each. Reads run on Tokio's blocking pool on pooled connections.
 
 use crate::ports::StoreError;
 use rusqlite::Connection;
@@ -134,6 +137,8 @@ CREATE TABLE IF NOT EXISTS queue (
     receipt       TEXT
 );
 CREATE INDEX IF NOT EXISTS queue_by_visibility ON queue (visible_ms, seq);
+CREATE INDEX IF NOT EXISTS queue_by_receives ON queue (receive_count, visible_ms);
+CREATE INDEX IF NOT EXISTS queue_by_receipt ON queue (receipt) WHERE receipt IS NOT NULL;
 CREATE TABLE IF NOT EXISTS dead_letters (
     seq           INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id    TEXT NOT NULL UNIQUE,
@@ -151,8 +156,64 @@ pub struct Db {
 
 struct DbInner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writes: std::sync::mpsc::Sender<Job>,
     readers: Mutex<Vec<Connection>>,
+}
+
+/// A write waiting for the writer thread: runs the caller's closure and answers whether
+/// it succeeded, and how to answer the caller once the commit's outcome is known.
+type Job = Box<dyn FnOnce(&rusqlite::Transaction<'_>) -> (bool, Reply) + Send>;
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// The most writes one transaction takes.
+const MAX_GROUP: usize = 256;
+
+/// The writer thread: takes the writes waiting, runs them in one transaction, commits,
+/// answers. Ends when every `Db` is dropped.
+fn writer(mut conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                // Dropping the group answers each caller that its write failed.
+                tracing::error!(error = %e, "cannot begin a write transaction");
+                continue;
+            }
+        };
+        let mut replies = Vec::with_capacity(group.len());
+        for job in group {
+            if let Err(e) = tx.execute_batch("SAVEPOINT write") {
+                // Dropping the job answers its caller that the write failed.
+                tracing::error!(error = %e, "cannot open a write's savepoint");
+                continue;
+            }
+            let (ok, reply) =
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&tx))) {
+                    Ok(done) => done,
+                    Err(_) => (false, Box::new(|_| {}) as Reply),
+                };
+            let end = if ok {
+                "RELEASE write"
+            } else {
+                "ROLLBACK TO write; RELEASE write"
+            };
+            if let Err(e) = tx.execute_batch(end) {
+                tracing::error!(error = %e, "cannot end a write's savepoint");
+            }
+            replies.push(reply);
+        }
+        let outcome = tx.commit();
+        for reply in replies {
+            reply(outcome.as_ref().map(|_| ()).map_err(unavailable));
+        }
+    }
 }
 
 /// At most this many idle reader connections are kept.
@@ -199,10 +260,15 @@ impl Db {
         configure(&writer).map_err(unavailable)?;
         writer.execute_batch(SCHEMA).map_err(unavailable)?;
         migrate(&writer).map_err(unavailable)?;
+        let (writes, jobs) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || self::writer(writer, jobs))
+            .map_err(|e| unavailable(format!("cannot start the writer thread: {e}")))?;
         Ok(Db {
             inner: Arc::new(DbInner {
                 path,
-                writer: Mutex::new(writer),
+                writes,
                 readers: Mutex::new(Vec::new()),
             }),
         })
@@ -212,24 +278,35 @@ impl Db {
         &self.inner.path
     }
 
-    /// Runs `f` in one immediate transaction on the writer connection.
+    /// Runs `f` as one write: atomically (in its own savepoint of a group's
+    /// transaction), and answered once that transaction is committed to disk.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn
-                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-                .map_err(unavailable)?;
-            let out = f(&tx)?;
-            tx.commit().map_err(unavailable)?;
-            Ok(out)
-        })
-        .await
-        .map_err(unavailable)?
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |tx| match f(tx) {
+            Ok(value) => (
+                true,
+                Box::new(move |committed: Result<(), StoreError>| {
+                    let _ = answer.send(committed.map(|()| value));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = answer.send(Err(e));
+                }),
+            ),
+        });
+        self.inner
+            .writes
+            .send(job)
+            .map_err(|_| unavailable("the writer thread has stopped"))?;
+        answered
+            .await
+            .map_err(|_| unavailable("the write was not answered (the writer failed)"))?
     }
 
     /// Runs `f` on a reader connection, inside one read transaction so that it sees a

@@ -5,7 +5,9 @@
 //!
 //! Options (environment): `BENCH_FANOUT` (subscriber counts, default `1000,10000`),
 //! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200),
-//! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30).
+//! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30), `BENCH_LAMBDA_INVOCATIONS`
+//! (200). The Lambda figures need the emulator: `make bench` starts moto and sets
+//! `AWS_ENDPOINT_URL`; without it they are skipped.
 
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
@@ -636,6 +638,102 @@ async fn auction(gw: &Gateway, bidders: usize, seconds: u64) -> Result<AuctionRu
     })
 }
 
+/// One Lambda function's figures.
+struct LambdaRun {
+    name: &'static str,
+    bytes: u64,
+    /// The arm64 `bootstrap` of `sam build`, when one has been built.
+    arm64_bytes: Option<u64>,
+    cold_ms: f64,
+    /// CPU time (user + system) per warm invocation; `None` for a streaming function.
+    cpu_ms: Option<f64>,
+}
+
+fn sample(name: &str) -> Result<Value> {
+    let path = format!("{}/../infra/events/{name}", env!("CARGO_MANIFEST_DIR"));
+    Ok(serde_json::from_str(&std::fs::read_to_string(&path).context(path)?)?)
+}
+
+/// User plus system CPU time of a process so far, in milliseconds.
+fn cpu_ms(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0) // USER_HZ is 100 on Linux
+}
+
+/// Each function binary run as Lambda runs it (the Runtime API harness), against the
+/// emulator at `AWS_ENDPOINT_URL`: its size, its cold start (process start to the
+/// first completed invocation of its sample event) and its CPU time per invocation.
+async fn lambdas(warm: usize) -> Result<Vec<LambdaRun>> {
+    use pitchside_tests::runtime_api::{Chunk, RuntimeApi};
+    let env = Env::new(Mode::Aws).await;
+    let meta = sample("sample-env.json")?;
+    let mut vars = env.vars.clone();
+    for (k, v) in meta["values"].as_object().context("sample values")? {
+        vars.push((k.clone(), v.as_str().unwrap_or_default().to_string()));
+    }
+    vars.push(("PITCHSIDE_SSE_LIFETIME_SECONDS".into(), "5".into()));
+    // The sample organization, as the sample events expect it.
+    let gw = env.start().await;
+    let org = meta["organization"].as_str().unwrap_or_default();
+    gw.seed_org(org, meta["phoneNumberId"].as_str().unwrap_or_default(), meta["playerWhatsapp"].as_str().unwrap_or_default())
+        .await?;
+    gw.admin_put(
+        &format!("/admin/organizations/{org}/members/{}", meta["user"].as_str().unwrap_or_default()),
+        json!({"roles": ["admin", "viewer"]}),
+    )
+    .await?;
+    let mut out = Vec::new();
+    for (name, event, stack_name) in [
+        ("webhook", "webhook-post.json", "WebhookFunction"),
+        ("worker", "worker-sqs.json", "WorkerFunction"),
+        ("ws", "ws-connect.json", "WsFunction"),
+        ("api", "api-catch-up.json", "ApiFunction"),
+        ("sse", "sse-events.json", "SseFunction"),
+    ] {
+        let event = sample(event)?;
+        let path = binary_named(name);
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let arm64 = format!("{}/../target/sam-build/{stack_name}/bootstrap", env!("CARGO_MANIFEST_DIR"));
+        let arm64_bytes = std::fs::metadata(arm64).ok().map(|m| m.len());
+        let api = RuntimeApi::start().await?;
+        let mut first = api.invoke(event.clone());
+        let t0 = Instant::now();
+        let child = api.spawn(name, &vars)?;
+        let pid = child.id().context("function pid")?;
+        // Complete: the whole reply, or for the stream its first chunk.
+        match first.next().await? {
+            Chunk::Error(e) => bail!("{name}: the sample failed: {e}"),
+            _ if name == "sse" => {}
+            _ => {
+                first.json().await.with_context(|| format!("{name}: reply"))?;
+            }
+        }
+        let cold_ms = t0.elapsed().as_secs_f64() * 1000.0;
+        let cpu = if name == "sse" {
+            None
+        } else {
+            let before = cpu_ms(pid).context("cpu time")?;
+            for _ in 0..warm {
+                api.invoke(event.clone()).json().await?;
+            }
+            Some((cpu_ms(pid).context("cpu time")? - before) / warm as f64)
+        };
+        drop(child);
+        out.push(LambdaRun {
+            name,
+            bytes,
+            arm64_bytes,
+            cold_ms,
+            cpu_ms: cpu,
+        });
+    }
+    Ok(out)
+}
+
 async fn seed(gw: &Gateway) -> Result<()> {
     for (org, phone) in [("org-b", PHONE_B), ("org-c", PHONE_C)] {
         gw.seed_org(org, phone, WA).await?;
@@ -684,6 +782,7 @@ async fn main() -> Result<()> {
     seed(&gw).await?;
     let started = Instant::now();
 
+    eprintln!("bench: scoring");
     let score = scoring(&gw, balls).await?;
     let mut rounds = Vec::new();
     for (round, &n) in fanouts.iter().enumerate() {
@@ -695,11 +794,21 @@ async fn main() -> Result<()> {
                 if transport == "sse" { 1 } else { 2 }
             );
             gw.seed_org(&org, &phone, WA).await?;
+            eprintln!("bench: fan-out {transport} x{n}");
             rounds.push(fanout(&gw, transport, n, events, &org, &phone).await?);
         }
     }
+    eprintln!("bench: ingest");
     let ing = ingest(&gw, ingest_seconds).await?;
+    eprintln!("bench: auction");
     let race = auction(&gw, bidders, auction_seconds).await?;
+    let functions = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        eprintln!("bench: lambda functions");
+        lambdas(env_or("BENCH_LAMBDA_INVOCATIONS", 200)).await?
+    } else {
+        eprintln!("bench: no AWS_ENDPOINT_URL (moto): the Lambda figures are skipped");
+        Vec::new()
+    };
 
     println!(
         "\nPitchside bench ({cpus} CPUs; gateway {}pinned to CPU 0, load on CPU 1)\n",
@@ -752,6 +861,20 @@ async fn main() -> Result<()> {
             race.problems.join("; ")
         }
     );
+    if !functions.is_empty() {
+        println!("\n| function | binary (host, release) | arm64 bootstrap (sam build) | cold start ms | CPU ms per invocation |");
+        println!("| --- | --- | --- | --- | --- |");
+        for f in &functions {
+            println!(
+                "| {} | {:.1} MB | {} | {:.1} | {} |",
+                f.name,
+                f.bytes as f64 / 1e6,
+                f.arm64_bytes.map_or("not built".into(), |b| format!("{:.1} MB", b as f64 / 1e6)),
+                f.cold_ms,
+                f.cpu_ms.map_or("streams".into(), |c| format!("{c:.2}")),
+            );
+        }
+    }
     println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
     let json = json!({
         "cpus": cpus, "pinned": pinned,
@@ -768,6 +891,9 @@ async fn main() -> Result<()> {
                     "validatedPerSecond": race.validated as f64 / race.seconds, "accepted": race.accepted,
                     "p50": race.ack.p50, "p99": race.ack.p99, "max": race.ack.max,
                     "consistent": race.consistent, "problems": race.problems},
+        "lambda": functions.iter().map(|f| json!({"function": f.name, "bytes": f.bytes,
+                    "arm64Bytes": f.arm64_bytes, "coldStartMs": f.cold_ms, "cpuMsPerInvocation": f.cpu_ms}))
+                    .collect::<Vec<_>>(),
     });
     println!("{json}");
     Ok(())
