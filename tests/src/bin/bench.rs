@@ -651,7 +651,9 @@ struct LambdaRun {
 
 fn sample(name: &str) -> Result<Value> {
     let path = format!("{}/../infra/events/{name}", env!("CARGO_MANIFEST_DIR"));
-    Ok(serde_json::from_str(&std::fs::read_to_string(&path).context(path)?)?)
+    Ok(serde_json::from_str(
+        &std::fs::read_to_string(&path).context(path)?,
+    )?)
 }
 
 /// User plus system CPU time of a process so far, in milliseconds.
@@ -676,13 +678,22 @@ async fn lambdas(warm: usize) -> Result<Vec<LambdaRun>> {
         vars.push((k.clone(), v.as_str().unwrap_or_default().to_string()));
     }
     vars.push(("PITCHSIDE_SSE_LIFETIME_SECONDS".into(), "5".into()));
+    // The worker's sample batch has a malformed record on purpose: keep its warning quiet.
+    vars.push(("RUST_LOG".into(), "error".into()));
     // The sample organization, as the sample events expect it.
     let gw = env.start().await;
     let org = meta["organization"].as_str().unwrap_or_default();
-    gw.seed_org(org, meta["phoneNumberId"].as_str().unwrap_or_default(), meta["playerWhatsapp"].as_str().unwrap_or_default())
-        .await?;
+    gw.seed_org(
+        org,
+        meta["phoneNumberId"].as_str().unwrap_or_default(),
+        meta["playerWhatsapp"].as_str().unwrap_or_default(),
+    )
+    .await?;
     gw.admin_put(
-        &format!("/admin/organizations/{org}/members/{}", meta["user"].as_str().unwrap_or_default()),
+        &format!(
+            "/admin/organizations/{org}/members/{}",
+            meta["user"].as_str().unwrap_or_default()
+        ),
         json!({"roles": ["admin", "viewer"]}),
     )
     .await?;
@@ -697,7 +708,10 @@ async fn lambdas(warm: usize) -> Result<Vec<LambdaRun>> {
         let event = sample(event)?;
         let path = binary_named(name);
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-        let arm64 = format!("{}/../target/sam-build/{stack_name}/bootstrap", env!("CARGO_MANIFEST_DIR"));
+        let arm64 = format!(
+            "{}/../target/sam-build/{stack_name}/bootstrap",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let arm64_bytes = std::fs::metadata(arm64).ok().map(|m| m.len());
         let api = RuntimeApi::start().await?;
         let mut first = api.invoke(event.clone());
@@ -709,7 +723,10 @@ async fn lambdas(warm: usize) -> Result<Vec<LambdaRun>> {
             Chunk::Error(e) => bail!("{name}: the sample failed: {e}"),
             _ if name == "sse" => {}
             _ => {
-                first.json().await.with_context(|| format!("{name}: reply"))?;
+                first
+                    .json()
+                    .await
+                    .with_context(|| format!("{name}: reply"))?;
             }
         }
         let cold_ms = t0.elapsed().as_secs_f64() * 1000.0;
@@ -862,14 +879,17 @@ async fn main() -> Result<()> {
         }
     );
     if !functions.is_empty() {
-        println!("\n| function | binary (host, release) | arm64 bootstrap (sam build) | cold start ms | CPU ms per invocation |");
+        println!(
+            "\n| function | binary (host, release) | arm64 bootstrap (sam build) | cold start ms | CPU ms per invocation |"
+        );
         println!("| --- | --- | --- | --- | --- |");
         for f in &functions {
             println!(
                 "| {} | {:.1} MB | {} | {:.1} | {} |",
                 f.name,
                 f.bytes as f64 / 1e6,
-                f.arm64_bytes.map_or("not built".into(), |b| format!("{:.1} MB", b as f64 / 1e6)),
+                f.arm64_bytes
+                    .map_or("not built".into(), |b| format!("{:.1} MB", b as f64 / 1e6)),
                 f.cold_ms,
                 f.cpu_ms.map_or("streams".into(), |c| format!("{c:.2}")),
             );
