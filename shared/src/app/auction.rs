@@ -7,7 +7,7 @@
 //! a change died before appending. Within one process, changes to one auction are also
 //! serialized, so its events are pushed in that order too.
 
-use super::{ApiError, Ports};
+use super::{ApiError, Ports, require};
 use crate::domain::auction::{
     Auction, AuctionError, AuctionSetup, BidRequest, Bidder, LotResult, PoolPlayer,
 };
@@ -400,21 +400,6 @@ pub async fn timer(ports: &Ports, timer: &Timer, now: DateTime<Utc>) -> Result<(
     }
 }
 
-fn need_any(who: &Principal, roles: &[Role], what: &str) -> Result<(), ApiError> {
-    if roles.iter().any(|r| who.has_role(*r)) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(format!(
-            "{what} needs the {} role",
-            roles
-                .iter()
-                .map(|r| format!("{r:?}").to_lowercase())
-                .collect::<Vec<_>>()
-                .join(" or ")
-        )))
-    }
-}
-
 /// The auction's full state for clients, with the id of the last event it reflects.
 pub fn state(id: &AuctionId, auction: &Auction, last_event_id: &str) -> Value {
     let mut v = auction.view();
@@ -462,7 +447,7 @@ pub async fn put_auction(
     id: AuctionId,
     setup: AuctionSetup,
 ) -> Result<Value, ApiError> {
-    need_any(
+    require(
         who,
         &[Role::Auctioneer, Role::Admin],
         "setting up an auction",
@@ -481,7 +466,7 @@ pub async fn put_player(
     player: PlayerId,
     body: PoolPlayer,
 ) -> Result<Value, ApiError> {
-    need_any(who, &[Role::Auctioneer, Role::Admin], "changing the pool")?;
+    require(who, &[Role::Auctioneer, Role::Admin], "changing the pool")?;
     let c = change(ports, &who.org, &id, Op::Player(player, body), Utc::now())
         .await
         .map_err(|r| http_error(&id, r))?;
@@ -501,7 +486,7 @@ pub async fn open_lot(
     id: AuctionId,
     body: OpenLot,
 ) -> Result<Value, ApiError> {
-    need_any(who, &[Role::Auctioneer], "opening a lot")?;
+    require(who, &[Role::Auctioneer], "opening a lot")?;
     let c = change(ports, &who.org, &id, Op::Open(body.player_id), Utc::now())
         .await
         .map_err(|r| http_error(&id, r))?;
@@ -510,7 +495,7 @@ pub async fn open_lot(
 
 /// `POST /auctions/{auctionId}/lots/current/close` (auctioneer).
 pub async fn close_lot(ports: &Ports, who: &Principal, id: AuctionId) -> Result<Value, ApiError> {
-    need_any(who, &[Role::Auctioneer], "closing a lot")?;
+    require(who, &[Role::Auctioneer], "closing a lot")?;
     let c = change(ports, &who.org, &id, Op::Close, Utc::now())
         .await
         .map_err(|r| http_error(&id, r))?;

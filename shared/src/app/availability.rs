@@ -34,11 +34,7 @@ pub async fn request(
     match_id: MatchId,
     body: RequestBody,
 ) -> Result<Value, ApiError> {
-    if !who.has_role(Role::Admin) {
-        return Err(ApiError::forbidden(
-            "recording availability requests needs the admin role",
-        ));
-    }
+    super::require(who, &[Role::Admin], "recording availability requests")?;
     let mut players = body.player_ids;
     players.sort();
     players.dedup();

@@ -15,6 +15,7 @@ pub mod ws;
 
 pub use error::ApiError;
 
+use crate::domain::auth::{Principal, Role};
 use crate::ports::*;
 use std::sync::Arc;
 
@@ -92,4 +93,24 @@ impl Ports {
             pusher,
         }
     }
+}
+
+/// Refuses (403) a caller who holds none of `roles` for `what` they tried.
+pub fn require(who: &Principal, roles: &[Role], what: &str) -> Result<(), ApiError> {
+    if roles.iter().any(|r| who.has_role(*r)) {
+        return Ok(());
+    }
+    let names: Vec<String> = roles
+        .iter()
+        .map(|r| {
+            serde_json::to_value(r).map_or_else(
+                |_| format!("{r:?}"),
+                |v| v.as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    Err(ApiError::forbidden(format!(
+        "{what} needs the {} role",
+        names.join(" or ")
+    )))
 }

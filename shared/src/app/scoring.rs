@@ -6,7 +6,7 @@
 //! one read, so applying a ball costs one delivery, not a replay of the innings; a cold
 //! process (a fresh Lambda) replays once.
 
-use super::{ApiError, Ports};
+use super::{ApiError, Ports, require};
 use crate::domain::auth::{Principal, Role};
 use crate::domain::event::{EventType, NewEvent};
 use crate::domain::ids::{MatchId, OrganizationId};
@@ -47,16 +47,6 @@ impl ScoreCache {
     }
 }
 
-fn need(who: &Principal, role: Role, what: &str) -> Result<(), ApiError> {
-    if who.has_role(role) {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden(
-            format!("{what} needs the {role:?} role").to_lowercase(),
-        ))
-    }
-}
-
 fn refused(e: ScoringError) -> ApiError {
     match e {
         ScoringError::MatchOver => ApiError::new(409, "match_over", e.to_string()),
@@ -72,7 +62,7 @@ pub async fn put_match(
     id: MatchId,
     setup: MatchSetup,
 ) -> Result<Value, ApiError> {
-    need(who, Role::Admin, "setting up a match")?;
+    require(who, &[Role::Admin], "setting up a match")?;
     setup
         .check()
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
@@ -160,7 +150,7 @@ pub async fn post_ball(
     id: MatchId,
     ball: Delivery,
 ) -> Result<Value, ApiError> {
-    need(who, Role::Scorer, "scoring")?;
+    require(who, &[Role::Scorer], "scoring")?;
     let (head, state) = load(ports, cache, &who.org, &id).await?;
     let next = head.balls + 1;
     if ball.seq == 0 || ball.seq > next {
@@ -219,7 +209,7 @@ pub async fn undo(
     who: &Principal,
     id: MatchId,
 ) -> Result<Value, ApiError> {
-    need(who, Role::Scorer, "scoring")?;
+    require(who, &[Role::Scorer], "scoring")?;
     let head = ports
         .matches
         .match_head(&who.org, &id)
