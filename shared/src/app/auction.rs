@@ -238,10 +238,8 @@ async fn flush(
                 },
             )
             .await?;
-        if appended.created
-            && let Err(e) = ports.pusher.publish(&appended.event).await
-        {
-            tracing::warn!(error = %e, "push failed; subscribers catch up from the log");
+        if appended.created {
+            super::push(ports, &appended.event).await;
         }
         events.push(appended.event);
     }
@@ -425,19 +423,19 @@ fn http_error(id: &AuctionId, r: Refused) -> ApiError {
     }
 }
 
-async fn answer(ports: &Ports, org: &OrganizationId, id: &AuctionId, c: Changed) -> Value {
+async fn answer(
+    ports: &Ports,
+    org: &OrganizationId,
+    id: &AuctionId,
+    c: Changed,
+) -> Result<Value, ApiError> {
     let last = match c.events.last() {
-        Some(e) => e.id.to_string(),
-        None => ports
-            .log
-            .bounds(org)
-            .await
-            .map(|b| b.head.to_string())
-            .unwrap_or_default(),
+        Some(e) => e.id,
+        None => ports.log.bounds(org).await?.head,
     };
-    let mut v = state(id, &c.auction, &last);
+    let mut v = state(id, &c.auction, &last.to_string());
     v["revision"] = json!(c.revision);
-    v
+    Ok(v)
 }
 
 /// `PUT /auctions/{auctionId}` (auctioneer, admin).
@@ -455,7 +453,7 @@ pub async fn put_auction(
     let c = change(ports, &who.org, &id, Op::Setup(setup), Utc::now())
         .await
         .map_err(|r| http_error(&id, r))?;
-    Ok(answer(ports, &who.org, &id, c).await)
+    answer(ports, &who.org, &id, c).await
 }
 
 /// `PUT /auctions/{auctionId}/players/{playerId}` (auctioneer, admin).
@@ -470,7 +468,7 @@ pub async fn put_player(
     let c = change(ports, &who.org, &id, Op::Player(player, body), Utc::now())
         .await
         .map_err(|r| http_error(&id, r))?;
-    Ok(answer(ports, &who.org, &id, c).await)
+    answer(ports, &who.org, &id, c).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -490,7 +488,7 @@ pub async fn open_lot(
     let c = change(ports, &who.org, &id, Op::Open(body.player_id), Utc::now())
         .await
         .map_err(|r| http_error(&id, r))?;
-    Ok(answer(ports, &who.org, &id, c).await)
+    answer(ports, &who.org, &id, c).await
 }
 
 /// `POST /auctions/{auctionId}/lots/current/close` (auctioneer).
@@ -499,7 +497,7 @@ pub async fn close_lot(ports: &Ports, who: &Principal, id: AuctionId) -> Result<
     let c = change(ports, &who.org, &id, Op::Close, Utc::now())
         .await
         .map_err(|r| http_error(&id, r))?;
-    Ok(answer(ports, &who.org, &id, c).await)
+    answer(ports, &who.org, &id, c).await
 }
 
 /// `GET /auctions/{auctionId}` (any member). The `lastEventId` is read before the

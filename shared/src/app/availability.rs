@@ -98,9 +98,7 @@ pub async fn answer(
                     availability::availability_updated(&match_id, &answer, now),
                 )
                 .await?;
-            if let Err(e) = ports.pusher.publish(&appended.event).await {
-                tracing::warn!(error = %e, "push failed; subscribers catch up from the log");
-            }
+            super::push(ports, &appended.event).await;
             Some(appended.event.id)
         }
         Applied::Stale => None,

@@ -114,3 +114,12 @@ pub fn require(who: &Principal, roles: &[Role], what: &str) -> Result<(), ApiErr
         names.join(" or ")
     )))
 }
+
+/// Pushes an appended event to its live subscribers. Best-effort by design (see
+/// `Pusher`): a subscriber that misses it catches up from the log, so a failure is
+/// logged, not returned.
+pub async fn push(ports: &Ports, event: &crate::domain::event::Event) {
+    if let Err(e) = ports.pusher.publish(event).await {
+        tracing::warn!(error = %e, event_id = %event.id, "push failed; subscribers catch up from the log");
+    }
+}

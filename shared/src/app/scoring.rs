@@ -129,9 +129,7 @@ async fn emit(
             },
         )
         .await?;
-    if let Err(e) = ports.pusher.publish(&appended.event).await {
-        tracing::warn!(error = %e, "push failed; subscribers catch up from the log");
-    }
+    super::push(ports, &appended.event).await;
     Ok(appended.event.id.to_string())
 }
 

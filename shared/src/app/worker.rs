@@ -120,9 +120,7 @@ async fn emit(
     } else {
         outcome.duplicates += 1;
     }
-    if let Err(e) = ports.pusher.publish(&appended.event).await {
-        warn!(error = %e, event_id = %appended.event.id, "push failed; subscribers catch up from the log");
-    }
+    super::push(ports, &appended.event).await;
     info!(event_id = %appended.event.id, created = appended.created, "{kind}");
     Ok(())
 }

@@ -293,10 +293,8 @@ async fn send_chat(
             },
         )
         .await?;
-    if appended.created
-        && let Err(e) = ports.pusher.publish(&appended.event).await
-    {
-        tracing::warn!(error = %e, "push failed; subscribers catch up from the log");
+    if appended.created {
+        super::push(ports, &appended.event).await;
     }
     Ok(json!({"messageId": message_id, "eventId": appended.event.id}))
 }
