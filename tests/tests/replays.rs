@@ -1,0 +1,180 @@
+//! Real matches replayed ball by ball through `POST /matches/{id}/balls`, in both modes,
+//! and the scorecard the routes answer held to the published one: every innings' total,
+//! wickets, overs and extras, every batter's runs, balls, fours, sixes and how out,
+//! every bowler's overs, maidens, runs and wickets, and the result.
+//!
+//! The files are in Cricsheet's match format (`tests/fixtures/matches/`, where the README
+//! says where each came from); the route takes a Cricsheet delivery plus its `seq`,
+//! `innings` and `over`, so the replay adds only those three. Each match has its own
+//! table: moto copies a whole table on every `TransactWriteItems`, so one table holding
+//! both matches cost the AWS mode about 170 s, against 110 s apart.
+
+use pitchside_tests::*;
+use serde_json::{Value, json};
+
+const PHONE: &str = "106540352242999";
+const WA: &str = "16505550101";
+
+fn load(name: &str) -> Value {
+    serde_json::from_slice(&fixture(&format!("matches/{name}"), &[])).unwrap()
+}
+
+/// The match setup from the file's `info`: each team's eleven, and the over limit.
+fn setup(m: &Value) -> Value {
+    let info = &m["info"];
+    let teams: Vec<Value> = info["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            let name = t.as_str().unwrap();
+            json!({"id": name, "name": name, "players": info["players"][name]})
+        })
+        .collect();
+    json!({"name": info["event"]["name"], "teams": teams, "oversPerInnings": info["overs"]})
+}
+
+/// Every delivery of the file as the route takes it, in the order bowled.
+fn deliveries(m: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, innings) in m["innings"].as_array().unwrap().iter().enumerate() {
+        for over in innings["overs"].as_array().unwrap() {
+            for d in over["deliveries"].as_array().unwrap() {
+                let mut d = d.clone();
+                d["seq"] = json!(out.len() + 1);
+                d["innings"] = json!(i + 1);
+                d["over"] = over["over"].clone();
+                out.push(d);
+            }
+        }
+    }
+    out
+}
+
+/// Replays `name` into a fresh match of a new organization and compares the score the
+/// route answers with the published card, field by field so a failure names the figure.
+async fn replay(gw: &Gateway, org: &str, phone: &str, wa: &str, name: &str) {
+    let m = load(&format!("{name}.json"));
+    let card = load(&format!("{name}.card.json"));
+    gw.seed_org(org, phone, wa).await.unwrap();
+    let user = format!("scorer-{org}");
+    let (code, _) = gw
+        .admin(
+            "PUT",
+            &format!("/admin/organizations/{org}/members/{user}"),
+            Some(json!({"roles": ["admin", "scorer"]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    let t = token(JWT_SECRET, org, &user, &["admin", "scorer"]);
+    let (code, body) = gw
+        .call("PUT", &format!("/matches/{name}"), &t, Some(setup(&m)))
+        .await
+        .unwrap();
+    assert_eq!(code, 200, "{body}");
+
+    let balls = deliveries(&m);
+    let mut last = Value::Null;
+    for b in &balls {
+        let (code, answer) = gw
+            .call(
+                "POST",
+                &format!("/matches/{name}/balls"),
+                &t,
+                Some(b.clone()),
+            )
+            .await
+            .unwrap();
+        assert_eq!(code, 200, "{name} seq {}: {answer}", b["seq"]);
+        assert_eq!(answer["version"], b["seq"], "{name}: one version per ball");
+        last = answer;
+    }
+    let (code, score) = gw
+        .call("GET", &format!("/matches/{name}/score"), &t, None)
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    assert_eq!(
+        score["innings"], last["innings"],
+        "{name}: GET answers the last POST"
+    );
+
+    let played = score["innings"].as_array().unwrap();
+    let published = card["innings"].as_array().unwrap();
+    assert_eq!(played.len(), published.len(), "{name}: innings");
+    for (got, want) in played.iter().zip(published) {
+        let team = want["team"].as_str().unwrap();
+        assert_eq!(got["battingTeam"], want["team"], "{name}");
+        for key in ["runs", "wickets", "overs", "extras"] {
+            assert_eq!(got[key], want[key], "{name}, {team}: {key}");
+        }
+        let batting = got["batting"].as_array().unwrap();
+        assert_eq!(
+            batting.len(),
+            want["batting"].as_array().unwrap().len(),
+            "{name}, {team}: every batter who went in, and no one else: {batting:?}"
+        );
+        for b in want["batting"].as_array().unwrap() {
+            let player = &b["player"];
+            let row = batting.iter().find(|r| r["player"] == *player);
+            let row = row.unwrap_or_else(|| panic!("{name}, {team}: {player} did not bat"));
+            for key in ["runs", "balls", "fours", "sixes", "out"] {
+                assert_eq!(row[key], b[key], "{name}, {team}: {player} {key}");
+            }
+        }
+        let bowling = got["bowling"].as_array().unwrap();
+        assert_eq!(
+            bowling.len(),
+            want["bowling"].as_array().unwrap().len(),
+            "{name}, {team}: every bowler: {bowling:?}"
+        );
+        for b in want["bowling"].as_array().unwrap() {
+            let player = &b["player"];
+            let row = bowling.iter().find(|r| r["player"] == *player);
+            let row = row.unwrap_or_else(|| panic!("{name}, {team}: {player} did not bowl"));
+            for key in ["overs", "maidens", "runs", "wickets"] {
+                assert_eq!(row[key], b[key], "{name}, {team}: {player} {key}");
+            }
+        }
+    }
+    let (by, margin) = card["result"]["by"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .next()
+        .unwrap();
+    assert_eq!(score["status"], "complete", "{name}");
+    assert_eq!(
+        (
+            &score["result"]["winner"],
+            &score["result"]["by"],
+            &score["result"]["margin"]
+        ),
+        (&card["result"]["winner"], &json!(by), margin),
+        "{name}: the result"
+    );
+    let chase = &played[1];
+    assert_eq!(chase["target"], published[0]["runs"].as_u64().unwrap() + 1);
+}
+
+both_modes!(a_t20_reproduces_its_published_scorecard);
+async fn a_t20_reproduces_its_published_scorecard(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    replay(
+        &gw,
+        "org-t20",
+        PHONE,
+        WA,
+        "t20-2024-west-indies-v-papua-new-guinea",
+    )
+    .await;
+}
+
+both_modes!(an_odi_reproduces_its_published_scorecard);
+async fn an_odi_reproduces_its_published_scorecard(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    replay(&gw, "org-odi", PHONE, WA, "odi-2023-england-v-new-zealand").await;
+}
