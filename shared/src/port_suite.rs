@@ -805,6 +805,7 @@ pub async fn matches(store: &dyn MatchStore) {
         },
         extras: Default::default(),
         wickets: vec![],
+        fielding_penalty: 0,
         super_over: false,
     };
     let at0 = head.at();

@@ -32,6 +32,7 @@ fn play(overs: u32, codes: &[u8]) -> Vec<Delivery> {
         let mut extras = Extras::default();
         let mut runs = 0;
         let mut wickets = vec![];
+        let mut fielding_penalty = 0;
         match c % 16 {
             0..=4 => runs = (c % 16) as u32,
             5 => runs = 4,
@@ -52,7 +53,8 @@ fn play(overs: u32, codes: &[u8]) -> Vec<Delivery> {
                 wickets.push(("non_striker", "run out"));
             }
             14 => wickets.push(("striker", "retired hurt")),
-            _ => extras.penalty = 5,
+            _ if (c / 16) % 2 == 0 => extras.penalty = 5,
+            _ => fielding_penalty = 5,
         }
         let d = Delivery {
             seq: n as u32 + 1,
@@ -80,6 +82,7 @@ fn play(overs: u32, codes: &[u8]) -> Vec<Delivery> {
                     fielders: vec![],
                 })
                 .collect(),
+            fielding_penalty,
             super_over: false,
         };
         if m.apply(&d).is_err() {
@@ -130,7 +133,8 @@ proptest! {
             for i in &m.innings {
                 let mine: Vec<&Delivery> = deliveries[..=n].iter().filter(|x| x.innings == i.number).collect();
                 let total: u32 = mine.iter().map(|x| x.runs.total).sum();
-                prop_assert_eq!(i.runs, total, "total = sum of deliveries");
+                let awarded = i.penalty_runs.pre + i.penalty_runs.post;
+                prop_assert_eq!(i.runs, total + awarded, "total = sum of deliveries (and awards)");
                 let legal = mine.iter().filter(|x| x.is_legal()).count() as u32;
                 prop_assert_eq!(i.legal_balls, legal);
                 prop_assert_eq!(overs_of(i.legal_balls), format!("{}.{}", legal / 6, legal % 6));
@@ -138,14 +142,19 @@ proptest! {
                 prop_assert!(i.wickets <= 10);
                 let bat: u32 = i.batting.iter().map(|b| b.runs).sum();
                 let e = i.extras;
-                prop_assert_eq!(bat + e.wides + e.noballs + e.byes + e.legbyes + e.penalty, i.runs);
+                prop_assert_eq!(bat + e.wides + e.noballs + e.byes + e.legbyes + e.penalty + awarded, i.runs);
                 let bowled: u32 = i.bowling.iter().map(|b| b.runs).sum();
-                prop_assert_eq!(bowled, i.runs - e.byes - e.legbyes - e.penalty);
+                prop_assert_eq!(bowled, i.runs - e.byes - e.legbyes - e.penalty - awarded);
                 let balls: u32 = i.bowling.iter().map(|b| b.legal_balls).sum();
                 prop_assert_eq!(balls, i.legal_balls);
                 prop_assert!(i.bowling.iter().map(|b| b.wickets).sum::<u32>() <= i.wickets);
                 prop_assert_eq!(i.fall_of_wickets.len() as u32, i.wickets);
             }
+            // Every award to a fielding side is in exactly one place.
+            let given: u32 = deliveries[..=n].iter().map(|x| x.fielding_penalty).sum();
+            let held: u32 = m.innings.iter().map(|i| i.penalty_runs.pre + i.penalty_runs.post).sum::<u32>()
+                + m.penalty_runs_due.values().sum::<u32>();
+            prop_assert_eq!(given, held);
             // Undo: the state without the last ball is exactly the state before it.
             let undone = MatchState::replay(setup(overs), &deliveries[..n]).unwrap();
             prop_assert_eq!(&undone, &before);

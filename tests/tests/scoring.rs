@@ -307,3 +307,75 @@ async fn a_short_match_is_played_to_its_result(mode: Mode) {
         (409, json!("match_over"))
     );
 }
+
+both_modes!(penalty_runs_to_the_fielding_side_move_the_target);
+async fn penalty_runs_to_the_fielding_side_move_the_target(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    gw.seed_org("org-p", PHONE, WA).await.unwrap();
+    let (code, _) = gw
+        .admin(
+            "PUT",
+            "/admin/organizations/org-p/members/admin-org-p",
+            Some(json!({"roles": ["admin", "scorer"]})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    let t = token(JWT_SECRET, "org-p", "admin-org-p", &["admin", "scorer"]);
+    let (code, _) = gw
+        .call("PUT", "/matches/m-p", &t, Some(setup(1)))
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    let ball = |seq: u32, innings: u32, batter: &str, ns: &str, bowler: &str, runs: u32| {
+        json!({"seq": seq, "innings": innings, "over": 0, "batter": batter, "bowler": bowler,
+               "non_striker": ns, "runs": {"batter": runs, "extras": 0, "total": runs}})
+    };
+    // A makes 12 off the over, and is awarded 5 while fielding, before B bats.
+    for seq in 1..=6 {
+        let mut b = ball(seq, 1, "a1", "a2", "b1", 2);
+        if seq == 6 {
+            b["fielding_penalty"] = json!(3);
+            let (code, body) = post(&gw, &t, "m-p", &b).await;
+            assert_eq!(
+                (code, body["error"]["code"].clone()),
+                (400, json!("invalid_delivery")),
+                "penalty runs come in fives: {body}"
+            );
+            b["fielding_penalty"] = json!(5);
+        }
+        let (code, body) = post(&gw, &t, "m-p", &b).await;
+        assert_eq!(code, 200, "{body}");
+    }
+    let (_, card) = post(&gw, &t, "m-p", &ball(7, 2, "b1", "b2", "a1", 1)).await;
+    assert_eq!(card["innings"][0]["runs"], 12);
+    assert_eq!(
+        card["innings"][1]["penaltyRuns"],
+        json!({"pre": 5, "post": 0})
+    );
+    assert_eq!(
+        card["innings"][1]["runs"], 6,
+        "B starts on the 5 it was awarded"
+    );
+    assert_eq!(card["innings"][1]["target"], 13);
+    // Then B's batters are penalised: 5 to A, and the target moves.
+    let mut b = ball(8, 2, "b2", "b1", "a1", 0);
+    b["fielding_penalty"] = json!(5);
+    let (code, card) = post(&gw, &t, "m-p", &b).await;
+    assert_eq!(code, 200, "{card}");
+    assert_eq!(
+        (
+            card["innings"][0]["runs"].clone(),
+            card["innings"][0]["penaltyRuns"]["post"].clone(),
+            card["innings"][1]["target"].clone(),
+            card["innings"][1]["runsNeeded"].clone()
+        ),
+        (json!(17), json!(5), json!(18), json!(12))
+    );
+    let (_, score) = gw
+        .call("GET", "/matches/m-p/score", &t, None)
+        .await
+        .unwrap();
+    assert_eq!(score["innings"], card["innings"]);
+}

@@ -19,6 +19,12 @@ pub struct Delivery {
     pub extras: Extras,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wickets: Vec<Wicket>,
+    /// Penalty runs awarded to the fielding side on this delivery (Law 41.17). They are
+    /// not this innings' runs: they go to the fielding side's most recently completed
+    /// innings or, if it has not batted yet, to its next. Cricsheet keeps them per
+    /// innings (`penalty_runs.pre`/`post`); a scorer enters them when they are awarded.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub fielding_penalty: u32,
     /// On the deliveries of a super over's innings.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub super_over: bool,
@@ -131,6 +137,8 @@ pub enum DeliveryError {
     NotAtCrease(String),
     #[error("at most two wickets (a run out of each batter) on one delivery")]
     TooManyWickets,
+    #[error("penalty runs are awarded in fives (Law 41), not {0}")]
+    PenaltyNotFives(u32),
 }
 
 impl Delivery {
@@ -180,6 +188,11 @@ impl Delivery {
         }
         if self.batter == self.non_striker {
             return Err(DeliveryError::SameBatters);
+        }
+        for p in [self.extras.penalty, self.fielding_penalty] {
+            if p % 5 != 0 {
+                return Err(DeliveryError::PenaltyNotFives(p));
+            }
         }
         if self.wickets.len() > 2 {
             return Err(DeliveryError::TooManyWickets);

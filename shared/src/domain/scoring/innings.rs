@@ -59,6 +59,15 @@ pub struct Partnership {
     pub balls: u32,
 }
 
+/// Penalty runs awarded to this side while it was fielding (Law 41.17): in `runs`, but
+/// off no delivery of this innings. `pre`: awarded before it batted (in the other side's
+/// innings); `post`: awarded after its innings ended, which moves a chase's target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct PenaltyRuns {
+    pub pre: u32,
+    pub post: u32,
+}
+
 /// Why an innings ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -93,6 +102,7 @@ pub struct Innings {
     pub legal_balls: u32,
     pub deliveries: u32,
     pub extras: ExtrasTotals,
+    pub penalty_runs: PenaltyRuns,
     pub batting: Vec<BatterCard>,
     pub bowling: Vec<BowlerCard>,
     pub fall_of_wickets: Vec<FallOfWicket>,
@@ -136,6 +146,7 @@ impl Innings {
             legal_balls: 0,
             deliveries: 0,
             extras: ExtrasTotals::default(),
+            penalty_runs: PenaltyRuns::default(),
             batting: Vec::new(),
             bowling: Vec::new(),
             fall_of_wickets: Vec::new(),
@@ -299,8 +310,13 @@ impl Innings {
         self.non_striker = non_striker;
         self.bowler = Some(d.bowler.clone());
 
-        // The end of the innings.
-        self.ended = if self.wickets >= self.limits.wickets {
+        self.ended = self.end();
+        Ok(())
+    }
+
+    /// Whether the innings is over by its limits, and why.
+    fn end(&self) -> Option<InningsEnd> {
+        if self.wickets >= self.limits.wickets {
             Some(InningsEnd::AllOut)
         } else if self.limits.target.is_some_and(|t| self.runs >= t) {
             Some(InningsEnd::TargetReached)
@@ -308,8 +324,28 @@ impl Innings {
             Some(InningsEnd::OversComplete)
         } else {
             None
-        };
-        Ok(())
+        }
+    }
+
+    /// Penalty runs awarded to this side before it batted: its innings starts with them.
+    pub(super) fn award_before(&mut self, runs: u32) {
+        self.runs += runs;
+        self.penalty_runs.pre += runs;
+    }
+
+    /// Penalty runs awarded to this side after its innings ended.
+    pub(super) fn award_after(&mut self, runs: u32) {
+        self.runs += runs;
+        self.penalty_runs.post += runs;
+    }
+
+    /// The chase's target moved (penalty runs to the side that set it): an innings that
+    /// had reached the old target plays on if it falls short of the new one.
+    pub(super) fn retarget(&mut self, target: u32) {
+        self.limits.target = Some(target);
+        if self.ended == Some(InningsEnd::TargetReached) {
+            self.ended = self.end();
+        }
     }
 
     /// In a chase: runs still needed and legal balls left.

@@ -6,8 +6,9 @@
 //! penalty are the bowler's, byes and leg byes are not; runs off the bat on a no-ball
 //! are the batter's; the batter faces no ball on a wide; run-outs and other
 //! non-bowler dismissals are not the bowler's wickets; a retirement hurt is not a
-//! dismissal; a delivery's penalty runs are extras of the batting side (awards to the
-//! fielding side are not modelled yet). Officials may
+//! dismissal; a delivery's penalty runs (`extras.penalty`) are extras of the batting
+//! side, and those awarded to the fielding side (`fielding_penalty`) go to its last
+//! completed innings, moving the target against it, or to its next. Officials may
 //! revise a chase (target and overs); Pitchside takes their figures, it does not
 //! compute DLS. After a tie, super overs: one over an innings, ended by two wickets.
 
@@ -15,10 +16,11 @@ pub mod delivery;
 pub mod innings;
 
 pub use delivery::{Delivery, DeliveryError, Extras, Runs, Wicket};
-pub use innings::{ApplyError, Innings, InningsEnd, Limits, overs, rate};
+pub use innings::{ApplyError, Innings, InningsEnd, Limits, PenaltyRuns, overs, rate};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -114,6 +116,9 @@ pub struct MatchState {
     pub innings: Vec<Innings>,
     /// Deliveries applied: the state's version.
     pub balls: u32,
+    /// Penalty runs awarded to a side that has not batted yet, by team id: its next
+    /// innings starts with them.
+    pub penalty_runs_due: BTreeMap<String, u32>,
 }
 
 /// How a match ended.
@@ -138,6 +143,7 @@ impl MatchState {
             setup,
             innings: Vec::new(),
             balls: 0,
+            penalty_runs_due: BTreeMap::new(),
         }
     }
 
@@ -239,12 +245,15 @@ impl MatchState {
         // Work on a copy of the innings, so a refused delivery changes nothing.
         let mut innings = if opens {
             let limits = self.limits(d.innings, d.super_over);
-            Innings::new(d.innings, d.super_over, Some(batting), limits)
+            let mut i = Innings::new(d.innings, d.super_over, Some(batting.clone()), limits);
+            i.award_before(self.penalty_runs_due.get(&batting).copied().unwrap_or(0));
+            i
         } else {
             self.innings.last().expect("current").clone()
         };
         innings.apply(d)?;
         if opens {
+            self.penalty_runs_due.remove(&batting);
             if let Some(prev) = self.innings.last_mut()
                 && prev.ended.is_none()
             {
@@ -254,8 +263,40 @@ impl MatchState {
         } else {
             *self.innings.last_mut().expect("current") = innings;
         }
+        if d.fielding_penalty > 0 {
+            self.award_to_fielding_side(&batting, d.fielding_penalty);
+        }
         self.balls += 1;
         Ok(())
+    }
+
+    /// Law 41.17: penalty runs to the fielding side go to its most recently completed
+    /// innings (moving the target of the chase against it) or, if it has not batted, to
+    /// its next innings.
+    fn award_to_fielding_side(&mut self, batting: &str, runs: u32) {
+        let current = self.innings.len() - 1;
+        let fielding = self
+            .setup
+            .teams
+            .iter()
+            .find(|t| t.id != batting)
+            .map(|t| t.id.clone())
+            .expect("two teams");
+        let theirs = (0..current)
+            .rev()
+            .find(|&k| self.innings[k].batting_team.as_deref() == Some(&fielding));
+        match theirs {
+            Some(k) => {
+                self.innings[k].award_after(runs);
+                let chase = &mut self.innings[current];
+                if k + 1 == current
+                    && let Some(target) = chase.limits.target
+                {
+                    chase.retarget(target + runs);
+                }
+            }
+            None => *self.penalty_runs_due.entry(fielding).or_default() += runs,
+        }
     }
 
     /// Whether innings `number` may be a super over: the innings pair before it ended
@@ -332,6 +373,7 @@ impl MatchState {
             "status": self.status(),
             "version": self.balls,
             "innings": self.innings.iter().map(innings_card).collect::<Vec<_>>(),
+            "penaltyRunsDue": self.penalty_runs_due,
             "result": self.result(),
         })
     }
@@ -366,6 +408,7 @@ fn innings_card(i: &Innings) -> Value {
         "overs": overs(i.legal_balls),
         "legalBalls": i.legal_balls,
         "extras": i.extras,
+        "penaltyRuns": i.penalty_runs,
         "runRate": rate(i.runs, i.legal_balls),
         "batting": i.batting.iter().map(|b| json!({
             "player": b.player, "runs": b.runs, "balls": b.balls, "fours": b.fours,
@@ -415,6 +458,12 @@ pub fn describe(d: &Delivery) -> String {
     }
     if e.penalty > 0 {
         parts.push(count(e.penalty, "penalty run"));
+    }
+    if d.fielding_penalty > 0 {
+        parts.push(format!(
+            "{} to the fielding side",
+            count(d.fielding_penalty, "penalty run")
+        ));
     }
     for w in &d.wickets {
         parts.push(format!("{} {}", w.player_out, w.kind.to_uppercase()));

@@ -76,6 +76,7 @@ impl Pad {
             },
             extras,
             wickets: vec![],
+            fielding_penalty: 0,
             super_over: self.super_over,
         }
     }
@@ -285,6 +286,102 @@ fn penalty_runs_are_extras_of_the_batting_side() {
     assert_eq!((p.inn().runs, p.inn().extras.penalty), (6, 5));
     assert_eq!(p.bowler("b1").runs, 1);
     assert_eq!(p.inn().striker.as_deref(), Some("a2"), "one run was run");
+}
+
+/// A delivery with `penalty` runs awarded to the fielding side.
+fn fielding_penalty(p: &mut Pad, batter: &str, ns: &str, bowler: &str, penalty: u32) {
+    let mut d = p.delivery(batter, ns, bowler, 0, Extras::default());
+    d.fielding_penalty = penalty;
+    p.play(d);
+}
+
+#[test]
+fn penalty_runs_to_a_side_yet_to_bat_start_its_innings() {
+    let mut p = Pad::new(1);
+    fielding_penalty(&mut p, "a1", "a2", "b1", 5);
+    assert_eq!(p.inn().runs, 0, "not the batting side's runs");
+    assert_eq!(p.bowler("b1").runs, 0);
+    assert_eq!(p.m.penalty_runs_due.get("t_b"), Some(&5));
+    assert_eq!(p.m.summary(None)["runs"], 0);
+    for _ in 0..5 {
+        p.runs("a1", "a2", "b1", 2);
+    }
+    assert_eq!(p.inn().runs, 10);
+    p.next_innings(false);
+    p.runs("b1", "b2", "a1", 1);
+    let i = p.inn();
+    assert_eq!((i.runs, i.penalty_runs.pre), (6, 5), "B starts on 5");
+    assert_eq!(
+        i.extras.penalty, 0,
+        "not extras of this innings' deliveries"
+    );
+    assert!(p.m.penalty_runs_due.is_empty());
+    assert_eq!(
+        p.m.scorecard()["innings"][1]["penaltyRuns"],
+        json!({"pre": 5, "post": 0})
+    );
+    // 11 to win: 5 of them already there.
+    p.runs("b2", "b1", "a1", 4);
+    p.runs("b2", "b1", "a1", 1);
+    assert_eq!(p.inn().ended, Some(InningsEnd::TargetReached));
+    assert_eq!(p.m.result().unwrap().winner.as_deref(), Some("t_b"));
+}
+
+#[test]
+fn penalty_runs_to_the_side_that_batted_first_move_the_target() {
+    let mut p = Pad::new(1);
+    for _ in 0..6 {
+        p.runs("a1", "a2", "b1", 2);
+    }
+    p.next_innings(false);
+    p.runs("b1", "b2", "a1", 6);
+    assert_eq!(p.inn().limits.target, Some(13));
+    fielding_penalty(&mut p, "b1", "b2", "a1", 5);
+    let first = &p.m.innings[0];
+    assert_eq!((first.runs, first.penalty_runs.post), (17, 5));
+    assert_eq!(p.inn().limits.target, Some(18), "the chase moves with it");
+    assert_eq!(p.inn().runs, 6);
+    assert_eq!(p.m.summary(None)["target"], 18);
+    // Before the award, the next six would have won it.
+    p.runs("b1", "b2", "a1", 6);
+    assert_eq!(p.inn().ended, None);
+    p.runs("b1", "b2", "a1", 4);
+    p.runs("b1", "b2", "a1", 0);
+    p.runs("b1", "b2", "a1", 0);
+    assert_eq!(p.inn().ended, Some(InningsEnd::OversComplete));
+    let r = p.m.result().unwrap();
+    assert_eq!((r.winner.as_deref(), r.margin), (Some("t_a"), Some(1)));
+}
+
+#[test]
+fn an_award_on_the_winning_ball_can_take_the_win_back() {
+    let mut p = Pad::new(1);
+    p.runs("a1", "a2", "b1", 4);
+    for _ in 0..5 {
+        p.runs("a1", "a2", "b1", 0);
+    }
+    p.next_innings(false);
+    // 5 to win; the four that would win it comes with 5 penalty runs to A.
+    let mut d = p.delivery("b1", "b2", "a1", 6, Extras::default());
+    d.fielding_penalty = 5;
+    p.play(d);
+    assert_eq!(p.inn().limits.target, Some(10));
+    assert_eq!(p.inn().ended, None, "6 is short of 10: the chase goes on");
+    assert!(p.m.result().is_none());
+}
+
+#[test]
+fn penalty_runs_come_in_fives() {
+    let mut p = Pad::new(1);
+    let mut d = p.delivery("a1", "a2", "b1", 0, Extras::default());
+    d.fielding_penalty = 3;
+    assert!(matches!(
+        p.m.apply(&d),
+        Err(ScoringError::Apply(ApplyError::Delivery(
+            DeliveryError::PenaltyNotFives(3)
+        )))
+    ));
+    assert_eq!(p.m.balls, 0, "refused, nothing changed");
 }
 
 #[test]
