@@ -272,9 +272,11 @@ impl MatchState {
 
     /// Law 41.17: penalty runs to the fielding side go to its most recently completed
     /// innings (moving the target of the chase against it) or, if it has not batted, to
-    /// its next innings.
+    /// its next innings. A super over keeps its own score: an award in one goes to the
+    /// other side's innings of the same super over, never back to a finished tie.
     fn award_to_fielding_side(&mut self, batting: &str, runs: u32) {
         let current = self.innings.len() - 1;
+        let super_over = self.innings[current].super_over;
         let fielding = self
             .setup
             .teams
@@ -282,9 +284,10 @@ impl MatchState {
             .find(|t| t.id != batting)
             .map(|t| t.id.clone())
             .expect("two teams");
-        let theirs = (0..current)
-            .rev()
-            .find(|&k| self.innings[k].batting_team.as_deref() == Some(&fielding));
+        let theirs = (0..current).rev().find(|&k| {
+            self.innings[k].batting_team.as_deref() == Some(&fielding)
+                && (!super_over || (self.innings[k].super_over && k + 1 == current))
+        });
         match theirs {
             Some(k) => {
                 self.innings[k].award_after(runs);

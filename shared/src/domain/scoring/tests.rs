@@ -371,6 +371,51 @@ fn an_award_on_the_winning_ball_can_take_the_win_back() {
 }
 
 #[test]
+fn penalty_runs_in_a_super_over_stay_in_it() {
+    let mut p = Pad::new(1);
+    for _ in 0..6 {
+        p.runs("a1", "a2", "b1", 1);
+    }
+    p.next_innings(false);
+    for _ in 0..6 {
+        p.runs("b1", "b2", "a1", 1);
+    }
+    p.next_innings(true);
+    // B bats first in the super over; A, fielding, is awarded 5 for its own chase.
+    fielding_penalty(&mut p, "b1", "b2", "a1", 5);
+    assert_eq!(p.m.innings[0].runs, 6, "the tied innings are not reopened");
+    assert!(p.m.innings[1].runs == 6 && p.m.penalty_runs_due.get("t_a") == Some(&5));
+    p.runs("b1", "b2", "a1", 4);
+    for _ in 0..4 {
+        p.runs("b1", "b2", "a1", 0);
+    }
+    p.next_innings(true);
+    p.runs("a1", "a2", "b1", 0);
+    assert_eq!((p.inn().runs, p.inn().limits.target), (5, Some(5)));
+    assert_eq!(p.inn().ended, Some(InningsEnd::TargetReached));
+    let r = p.m.result().unwrap();
+    assert_eq!((r.winner.as_deref(), r.super_over), (Some("t_a"), true));
+    // And an award to B while A bats goes to B's super over, moving A's target.
+    let mut q = Pad::new(1);
+    for _ in 0..6 {
+        q.runs("a1", "a2", "b1", 1);
+    }
+    q.next_innings(false);
+    for _ in 0..6 {
+        q.runs("b1", "b2", "a1", 1);
+    }
+    q.next_innings(true);
+    for _ in 0..6 {
+        q.runs("b1", "b2", "a1", 1);
+    }
+    q.next_innings(true);
+    fielding_penalty(&mut q, "a1", "a2", "b1", 5);
+    assert_eq!(q.m.innings[2].runs, 11);
+    assert_eq!(q.m.innings[0].runs, 6);
+    assert_eq!(q.inn().limits.target, Some(12));
+}
+
+#[test]
 fn penalty_runs_come_in_fives() {
     let mut p = Pad::new(1);
     let mut d = p.delivery("a1", "a2", "b1", 0, Extras::default());
