@@ -1,7 +1,7 @@
 //! Real matches replayed ball by ball through `POST /matches/{id}/balls`, in both modes,
 //! and the scorecard the routes answer held to the published one: every innings' total,
-//! wickets, overs and extras, every batter's runs, balls, fours, sixes and how out,
-//! every bowler's overs, maidens, runs and wickets, and the result.
+//! wickets, overs, extras and fall of wickets, every batter's runs, balls, fours, sixes
+//! and how out, every bowler's overs, maidens, runs and wickets, and the result.
 //!
 //! The files are in Cricsheet's match format (`tests/fixtures/matches/`, where the README
 //! says where each came from); the route takes a Cricsheet delivery plus its `seq`,
@@ -106,7 +106,7 @@ async fn replay(gw: &Gateway, org: &str, phone: &str, wa: &str, name: &str) {
     for (got, want) in played.iter().zip(published) {
         let team = want["team"].as_str().unwrap();
         assert_eq!(got["battingTeam"], want["team"], "{name}");
-        for key in ["runs", "wickets", "overs", "extras"] {
+        for key in ["runs", "wickets", "overs", "extras", "fallOfWickets"] {
             assert_eq!(got[key], want[key], "{name}, {team}: {key}");
         }
         let batting = got["batting"].as_array().unwrap();

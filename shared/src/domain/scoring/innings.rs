@@ -256,6 +256,9 @@ impl Innings {
             self.bowler_card(&d.bowler).maidens += 1;
         }
         let over_complete = legal && over.legal == 6;
+        // Where in the innings this ball fell, as scorers write it: the last ball of
+        // over 13 is 13.6 (not 14.0); a wide before over 14's first legal ball, 14.0.
+        let at = format!("{}.{}", d.over, over.legal);
         self.over = Some(over);
 
         // The totals.
@@ -299,7 +302,7 @@ impl Innings {
             self.fall_of_wickets.push(FallOfWicket {
                 wicket: self.wickets,
                 runs: self.runs,
-                overs: overs(self.legal_balls),
+                overs: at.clone(),
                 player: w.player_out.clone(),
             });
         }

@@ -416,6 +416,34 @@ fn penalty_runs_in_a_super_over_stay_in_it() {
 }
 
 #[test]
+fn a_wicket_falls_at_the_ball_of_the_over_scorers_write() {
+    let mut p = Pad::new(20);
+    for _ in 0..5 {
+        p.runs("a1", "a2", "b1", 0);
+    }
+    p.out("a1", "a2", "b1", "a1", "bowled");
+    p.extra("a3", "a2", "b2", 0, wides(1));
+    let mut d = p.delivery("a2", "a3", "b2", 0, wides(1));
+    d.wickets.push(Wicket {
+        player_out: "a3".into(),
+        kind: "run out".into(),
+        fielders: vec![],
+    });
+    p.play(d);
+    let at: Vec<&str> = p
+        .inn()
+        .fall_of_wickets
+        .iter()
+        .map(|f| f.overs.as_str())
+        .collect();
+    assert_eq!(
+        at,
+        ["0.6", "1.0"],
+        "the sixth ball is 0.6; a wide before over 2's first legal ball is 1.0"
+    );
+}
+
+#[test]
 fn penalty_runs_come_in_fives() {
     let mut p = Pad::new(1);
     let mut d = p.delivery("a1", "a2", "b1", 0, Extras::default());
