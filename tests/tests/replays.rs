@@ -44,6 +44,9 @@ fn deliveries(m: &Value) -> Vec<Value> {
                 d["seq"] = json!(out.len() + 1);
                 d["innings"] = json!(i + 1);
                 d["over"] = over["over"].clone();
+                if innings["super_over"] == true {
+                    d["super_over"] = json!(true);
+                }
                 out.push(d);
             }
         }
@@ -106,6 +109,7 @@ async fn replay(gw: &Gateway, org: &str, phone: &str, wa: &str, name: &str) {
     for (got, want) in played.iter().zip(published) {
         let team = want["team"].as_str().unwrap();
         assert_eq!(got["battingTeam"], want["team"], "{name}");
+        assert_eq!(got["superOver"], want["superOver"], "{name}, {team}");
         for key in ["runs", "wickets", "overs", "extras", "fallOfWickets"] {
             assert_eq!(got[key], want[key], "{name}, {team}: {key}");
         }
@@ -138,24 +142,28 @@ async fn replay(gw: &Gateway, org: &str, phone: &str, wa: &str, name: &str) {
             }
         }
     }
-    let (by, margin) = card["result"]["by"]
-        .as_object()
-        .unwrap()
-        .iter()
-        .next()
-        .unwrap();
     assert_eq!(score["status"], "complete", "{name}");
+    let result = &score["result"];
+    let want = &card["result"];
     assert_eq!(
         (
-            &score["result"]["winner"],
-            &score["result"]["by"],
-            &score["result"]["margin"]
+            &result["winner"],
+            &result["by"],
+            &result["margin"],
+            &result["superOver"]
         ),
-        (&card["result"]["winner"], &json!(by), margin),
+        (
+            &want["winner"],
+            &want["by"],
+            &want["margin"],
+            &want["superOver"]
+        ),
         "{name}: the result"
     );
-    let chase = &played[1];
-    assert_eq!(chase["target"], published[0]["runs"].as_u64().unwrap() + 1);
+    // Each chase is after the runs of the innings before it, plus one.
+    for pair in played.chunks(2).filter(|p| p.len() == 2) {
+        assert_eq!(pair[1]["target"], pair[0]["runs"].as_u64().unwrap() + 1);
+    }
 }
 
 both_modes!(a_t20_reproduces_its_published_scorecard);
@@ -177,4 +185,18 @@ async fn an_odi_reproduces_its_published_scorecard(mode: Mode) {
     let env = Env::new(mode).await;
     let gw = env.start().await;
     replay(&gw, "org-odi", PHONE, WA, "odi-2023-england-v-new-zealand").await;
+}
+
+both_modes!(a_t20_with_two_run_outs_and_no_balls_reproduces_its_scorecard);
+async fn a_t20_with_two_run_outs_and_no_balls_reproduces_its_scorecard(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    replay(&gw, "org-usa", PHONE, WA, "t20-2024-united-states-v-canada").await;
+}
+
+both_modes!(a_tie_decided_in_a_super_over_reproduces_its_scorecard);
+async fn a_tie_decided_in_a_super_over_reproduces_its_scorecard(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    replay(&gw, "org-oman", PHONE, WA, "t20-2024-oman-v-namibia").await;
 }
