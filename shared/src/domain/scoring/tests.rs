@@ -370,8 +370,8 @@ fn an_award_on_the_winning_ball_can_take_the_win_back() {
     assert!(p.m.result().is_none());
 }
 
-#[test]
-fn penalty_runs_in_a_super_over_stay_in_it() {
+/// A one-over match tied on 6, ready for a super over.
+fn tied() -> Pad {
     let mut p = Pad::new(1);
     for _ in 0..6 {
         p.runs("a1", "a2", "b1", 1);
@@ -380,6 +380,13 @@ fn penalty_runs_in_a_super_over_stay_in_it() {
     for _ in 0..6 {
         p.runs("b1", "b2", "a1", 1);
     }
+    assert!(p.m.result().unwrap().tie);
+    p
+}
+
+#[test]
+fn penalty_runs_in_a_super_over_stay_in_it() {
+    let mut p = tied();
     p.next_innings(true);
     // B bats first in the super over; A, fielding, is awarded 5 for its own chase.
     fielding_penalty(&mut p, "b1", "b2", "a1", 5);
@@ -396,14 +403,7 @@ fn penalty_runs_in_a_super_over_stay_in_it() {
     let r = p.m.result().unwrap();
     assert_eq!((r.winner.as_deref(), r.super_over), (Some("t_a"), true));
     // And an award to B while A bats goes to B's super over, moving A's target.
-    let mut q = Pad::new(1);
-    for _ in 0..6 {
-        q.runs("a1", "a2", "b1", 1);
-    }
-    q.next_innings(false);
-    for _ in 0..6 {
-        q.runs("b1", "b2", "a1", 1);
-    }
+    let mut q = tied();
     q.next_innings(true);
     for _ in 0..6 {
         q.runs("b1", "b2", "a1", 1);
@@ -520,15 +520,7 @@ fn a_chase_that_falls_short_loses_by_runs_and_level_is_a_tie_then_a_super_over()
     );
 
     // Level: a tie, and then (only then) a super over, ended by two wickets.
-    let mut p = Pad::new(1);
-    for _ in 0..6 {
-        p.runs("a1", "a2", "b1", 1);
-    }
-    p.next_innings(false);
-    for _ in 0..6 {
-        p.runs("b1", "b2", "a1", 1);
-    }
-    assert!(p.m.result().unwrap().tie);
+    let mut p = tied();
     assert_eq!(p.m.status(), "tied");
     p.next_innings(true);
     p.runs("b1", "b2", "a1", 6);
