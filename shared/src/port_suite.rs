@@ -805,6 +805,8 @@ pub async fn matches(store: &dyn MatchStore) {
         },
         extras: Default::default(),
         wickets: vec![],
+        review: None,
+        replacements: None,
         fielding_penalty: 0,
         super_over: false,
     };

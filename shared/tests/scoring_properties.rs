@@ -82,6 +82,8 @@ fn play(overs: u32, codes: &[u8]) -> Vec<Delivery> {
                     fielders: vec![],
                 })
                 .collect(),
+            review: None,
+            replacements: None,
             fielding_penalty,
             super_over: false,
         };

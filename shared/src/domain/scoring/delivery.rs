@@ -19,6 +19,14 @@ pub struct Delivery {
     pub extras: Extras,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub wickets: Vec<Wicket>,
+    /// Cricsheet's record of a review (DRS) on this delivery: kept as sent, it does
+    /// not change the score (the umpire's final decision is in `wickets`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<serde_json::Value>,
+    /// Cricsheet's replacements (a concussion substitute, a bowler finishing another's
+    /// over): kept as sent; the score follows the names on the delivery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replacements: Option<serde_json::Value>,
     /// Penalty runs awarded to the fielding side on this delivery (Law 41.17). They are
     /// not this innings' runs: they go to the fielding side's most recently completed
     /// innings or, if it has not batted yet, to its next. Cricsheet keeps them per

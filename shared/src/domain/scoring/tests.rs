@@ -76,6 +76,8 @@ impl Pad {
             },
             extras,
             wickets: vec![],
+            review: None,
+            replacements: None,
             fielding_penalty: 0,
             super_over: self.super_over,
         }
@@ -641,4 +643,25 @@ fn the_scorecard_has_the_contracts_names() {
     );
     let d = p.delivery("a1", "a2", "b1", 0, wides(1));
     assert_eq!(describe(&d), "b1 to a1, 1 wide");
+}
+
+#[test]
+fn a_cricsheet_delivery_with_a_review_and_replacements_is_taken_as_it_is() {
+    let mut ball = json!({
+        "seq": 1, "innings": 1, "over": 0, "batter": "a1", "bowler": "b1", "non_striker": "a2",
+        "runs": {"batter": 0, "extras": 0, "total": 0},
+        "review": {"by": "t_a", "umpire": "HDPK Dharmasena", "batter": "a1",
+                   "decision": "struck down", "type": "wicket"},
+        "replacements": {"role": [{"in": "b1", "out": "b2", "reason": "injury", "role": "bowler"}]}
+    });
+    let d: Delivery = serde_json::from_value(ball.clone()).unwrap();
+    let mut m = MatchState::new(setup(20));
+    m.apply(&d).unwrap();
+    assert_eq!((m.innings[0].runs, m.innings[0].legal_balls), (0, 1));
+    assert_eq!(serde_json::to_value(&d).unwrap(), ball, "kept as sent");
+    ball["reviewed"] = json!(true);
+    assert!(
+        serde_json::from_value::<Delivery>(ball).is_err(),
+        "a field Cricsheet does not have is still refused"
+    );
 }
