@@ -167,8 +167,8 @@ async fn replay(gw: &Gateway, org: &str, phone: &str, wa: &str, name: &str) {
     }
 }
 
-both_modes!(a_t20_reproduces_its_published_scorecard);
-async fn a_t20_reproduces_its_published_scorecard(mode: Mode) {
+both_modes!(a_t20_chase_reproduces_its_scorecard);
+async fn a_t20_chase_reproduces_its_scorecard(mode: Mode) {
     let env = Env::new(mode).await;
     let gw = env.start().await;
     replay(
@@ -181,8 +181,8 @@ async fn a_t20_reproduces_its_published_scorecard(mode: Mode) {
     .await;
 }
 
-both_modes!(an_odi_reproduces_its_published_scorecard);
-async fn an_odi_reproduces_its_published_scorecard(mode: Mode) {
+both_modes!(an_odi_chase_reproduces_its_scorecard);
+async fn an_odi_chase_reproduces_its_scorecard(mode: Mode) {
     let env = Env::new(mode).await;
     let gw = env.start().await;
     replay(&gw, "org-odi", PHONE, WA, "odi-2023-england-v-new-zealand").await;
