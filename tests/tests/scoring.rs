@@ -93,6 +93,20 @@ async fn a_viewer_sees_each_ball_with_its_version_in_order(mode: Mode) {
         (code, body["error"]["code"].clone()),
         (400, json!("bad_request"))
     );
+    let mut lone = setup(2);
+    lone["teams"][1]["players"] = json!(["b1"]);
+    let (code, body) = gw
+        .call("PUT", "/matches/m-3", &admin, Some(lone))
+        .await
+        .unwrap();
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("at least two players"),
+        "{body}"
+    );
 
     let (code, score) = gw
         .call("GET", "/matches/m-1/score", &viewer, None)

@@ -10,7 +10,9 @@
 //! side, and those awarded to the fielding side (`fielding_penalty`) go to its last
 //! completed innings, moving the target against it, or to its next. Officials may
 //! revise a chase (target and overs); Pitchside takes their figures, it does not
-//! compute DLS. After a tie, super overs: one over an innings, ended by two wickets.
+//! compute DLS. An innings is all out when fewer than two batters are left (a club side
+//! of ten is all out at nine wickets). After a tie, super overs: one over an innings,
+//! ended by two wickets.
 
 pub mod delivery;
 pub mod innings;
@@ -58,6 +60,8 @@ pub enum SetupError {
     Overs,
     #[error("player {0} is in both teams")]
     PlayerInBoth(String),
+    #[error("team {0} needs at least two players to bat")]
+    TooFewPlayers(String),
     #[error("a revised target is for innings 2, with 1 to oversPerInnings overs")]
     Revised,
 }
@@ -69,6 +73,9 @@ impl MatchSetup {
         }
         if !(1..=100).contains(&self.overs_per_innings) {
             return Err(SetupError::Overs);
+        }
+        if let Some(t) = self.teams.iter().find(|t| t.players.len() < 2) {
+            return Err(SetupError::TooFewPlayers(t.id.clone()));
         }
         if let Some(p) = self.teams[0]
             .players
@@ -159,8 +166,17 @@ impl MatchState {
         Ok(m)
     }
 
-    /// The limits of innings `number` (a super over if `super_over`).
-    fn limits(&self, number: u8, super_over: bool) -> Limits {
+    /// The limits of innings `number` (a super over if `super_over`) for `batting`.
+    /// An innings is all out when fewer than two batters are left: at ten wickets in a
+    /// side of eleven, at nine in a club side of ten, at two in a super over.
+    fn limits(&self, number: u8, super_over: bool, batting: &str) -> Limits {
+        let side = self
+            .setup
+            .teams
+            .iter()
+            .find(|t| t.id == batting)
+            .map_or(11, |t| t.players.len() as u32);
+        let all_out = |most: u32| most.min(side.saturating_sub(1)).max(1);
         if super_over {
             // The side batting second in a super-over pair chases the first.
             let target = number
@@ -174,7 +190,7 @@ impl MatchState {
                 .flatten();
             return Limits {
                 balls: Some(6),
-                wickets: 2,
+                wickets: all_out(2),
                 target,
             };
         }
@@ -189,7 +205,7 @@ impl MatchState {
         }
         Limits {
             balls: Some(balls),
-            wickets: 10,
+            wickets: all_out(10),
             target,
         }
     }
@@ -244,7 +260,7 @@ impl MatchState {
         }
         // Work on a copy of the innings, so a refused delivery changes nothing.
         let mut innings = if opens {
-            let limits = self.limits(d.innings, d.super_over);
+            let limits = self.limits(d.innings, d.super_over, &batting);
             let mut i = Innings::new(d.innings, d.super_over, Some(batting.clone()), limits);
             i.award_before(self.penalty_runs_due.get(&batting).copied().unwrap_or(0));
             i

@@ -665,3 +665,38 @@ fn a_cricsheet_delivery_with_a_review_and_replacements_is_taken_as_it_is() {
         "a field Cricsheet does not have is still refused"
     );
 }
+
+#[test]
+fn a_side_of_ten_is_all_out_at_nine_wickets() {
+    let mut s = setup(20);
+    s.teams[1].players.pop();
+    let mut p = Pad::with(s);
+    p.runs("a1", "a2", "b1", 4);
+    p.next_innings(false);
+    for i in 1..=9 {
+        let next = format!("b{}", i + 2);
+        let striker = if i == 1 {
+            "b1".to_string()
+        } else {
+            format!("b{}", i + 1)
+        };
+        p.out(&striker, "b2", "a1", &striker, "bowled");
+        if i < 9 {
+            assert_eq!(p.inn().ended, None, "{} down, {next} comes in", i);
+        }
+    }
+    assert_eq!(p.inn().wickets, 9);
+    assert_eq!(
+        p.inn().ended,
+        Some(InningsEnd::AllOut),
+        "no tenth batter to come in"
+    );
+    let r = p.m.result().unwrap();
+    assert_eq!(
+        (r.winner.as_deref(), r.by, r.margin),
+        (Some("t_a"), Some("runs"), Some(4))
+    );
+    let mut lone = setup(20);
+    lone.teams[0].players.truncate(1);
+    assert_eq!(lone.check(), Err(SetupError::TooFewPlayers("t_a".into())));
+}
