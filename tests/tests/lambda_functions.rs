@@ -188,16 +188,22 @@ async fn api_serves_catch_up_for_the_tokens_organization() {
     assert_eq!(reply["statusCode"], 401);
 }
 
-#[tokio::test]
-async fn ws_connects_answers_through_the_management_api_and_disconnects() {
-    let f = fixture().await;
-    // A local gateway serves the management API; it holds no socket for the sample
-    // connection, so it answers 410 Gone as API Gateway would for a vanished client.
+/// The `ws` function under the Runtime API, posting to a local gateway's management API.
+/// The gateway holds no socket for the sample connection, so it answers 410 Gone as API
+/// Gateway would for a vanished client.
+async fn ws_function(f: &Fixture) -> (Gateway, RuntimeApi, tokio::process::Child) {
     let gateway = f.env.start().await;
     let mut vars = f.vars.clone();
     vars.push(("PITCHSIDE_WS_ENDPOINT".into(), gateway.base.clone()));
     let api = RuntimeApi::start().await.unwrap();
-    let _fn = api.spawn("ws", &vars).unwrap();
+    let function = api.spawn("ws", &vars).unwrap();
+    (gateway, api, function)
+}
+
+#[tokio::test]
+async fn ws_connects_answers_through_the_management_api_and_disconnects() {
+    let f = fixture().await;
+    let (_gateway, api, _fn) = ws_function(&f).await;
     let registry = DynamoRegistry::new(
         aws_sdk_dynamodb::Client::new(&pitchside::aws::sdk_config().await),
         f.env.var("PITCHSIDE_TABLE").unwrap(),
@@ -240,11 +246,7 @@ async fn ws_connects_answers_through_the_management_api_and_disconnects() {
 #[tokio::test]
 async fn ws_places_a_bid_for_the_connections_organization() {
     let f = fixture().await;
-    let gateway = f.env.start().await;
-    let mut vars = f.vars.clone();
-    vars.push(("PITCHSIDE_WS_ENDPOINT".into(), gateway.base.clone()));
-    let api = RuntimeApi::start().await.unwrap();
-    let _fn = api.spawn("ws", &vars).unwrap();
+    let (gateway, api, _fn) = ws_function(&f).await;
     let user = sample("sample-env.json")["user"]
         .as_str()
         .unwrap()

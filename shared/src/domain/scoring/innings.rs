@@ -258,7 +258,7 @@ impl Innings {
         let over_complete = legal && over.legal == 6;
         // Where in the innings this ball fell, as scorers write it: the last ball of
         // over 13 is 13.6 (not 14.0); a wide before over 14's first legal ball, 14.0.
-        let at = format!("{}.{}", d.over, over.legal);
+        let ball_of_over = over.legal;
         self.over = Some(over);
 
         // The totals.
@@ -302,7 +302,7 @@ impl Innings {
             self.fall_of_wickets.push(FallOfWicket {
                 wicket: self.wickets,
                 runs: self.runs,
-                overs: at.clone(),
+                overs: format!("{}.{ball_of_over}", d.over),
                 player: w.player_out.clone(),
             });
         }
