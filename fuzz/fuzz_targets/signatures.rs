@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pitchside::domain::{stripe, whatsapp};
+use pitchside_domain::{stripe, whatsapp};
 
 const SECRET: &[u8] = b"fuzz-secret";
 

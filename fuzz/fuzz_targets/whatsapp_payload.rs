@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use pitchside::domain::{stripe, whatsapp};
+use pitchside_domain::{stripe, whatsapp};
 
 fuzz_target!(|body: &[u8]| {
     if let Ok(n) = whatsapp::parse_notification(body) {

@@ -97,13 +97,13 @@ impl Env {
                     vars.push((k.to_string(), v));
                 }
             }
-            let sdk = pitchside::aws::sdk_config().await;
+            let sdk = pitchside_aws::sdk_config().await;
             let name = format!("bb-{}", hex::encode(rand::random::<[u8; 6]>()));
-            pitchside::aws::bootstrap::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &name)
+            pitchside_aws::bootstrap::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &name)
                 .await
                 .unwrap();
             let (url, dlq) =
-                pitchside::aws::bootstrap::create_queues(&aws_sdk_sqs::Client::new(&sdk), &name, 5)
+                pitchside_aws::bootstrap::create_queues(&aws_sdk_sqs::Client::new(&sdk), &name, 5)
                     .await
                     .unwrap();
             vars.push(("PITCHSIDE_BACKEND".into(), "aws".into()));

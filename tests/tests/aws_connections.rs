@@ -3,9 +3,9 @@
 //! connection it does not hold, exactly as API Gateway does; the pusher then deletes
 //! that connection, and only that one.
 
-use pitchside::aws::DynamoRegistry;
-use pitchside::domain::ids::{OrganizationId, UserId};
-use pitchside::ports::{ConnectionId, ConnectionInfo, ConnectionRegistry, ORG_ROOM};
+use pitchside_aws::DynamoRegistry;
+use pitchside_core::ports::{ConnectionId, ConnectionInfo, ConnectionRegistry, ORG_ROOM};
+use pitchside_domain::ids::{OrganizationId, UserId};
 use pitchside_tests::*;
 use serde_json::json;
 
@@ -18,7 +18,7 @@ async fn a_gone_connection_is_removed_and_the_live_one_still_served() {
         .unwrap();
     let org = OrganizationId::new("org-g").unwrap();
     let registry = DynamoRegistry::new(
-        aws_sdk_dynamodb::Client::new(&pitchside::aws::sdk_config().await),
+        aws_sdk_dynamodb::Client::new(&pitchside_aws::sdk_config().await),
         env.var("PITCHSIDE_TABLE").unwrap(),
     );
 

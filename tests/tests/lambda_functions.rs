@@ -1,12 +1,12 @@
 //! Each Lambda function binary, run as Lambda runs it: through the Runtime API, with the
 //! sample events of `infra/events/`, against the emulator.
 
-use pitchside::aws::{DynamoRegistry, DynamoStore, SqsQueue};
-use pitchside::domain::auth::{Membership, Role};
-use pitchside::domain::event::{EventId, EventType, NewEvent};
-use pitchside::domain::ids::{OrganizationId, PhoneNumberId, UserId};
-use pitchside::domain::work::QueuedWork;
-use pitchside::ports::*;
+use pitchside_aws::{DynamoRegistry, DynamoStore, SqsQueue};
+use pitchside_core::ports::*;
+use pitchside_domain::auth::{Membership, Role};
+use pitchside_domain::event::{EventId, EventType, NewEvent};
+use pitchside_domain::ids::{OrganizationId, PhoneNumberId, UserId};
+use pitchside_domain::work::QueuedWork;
 use pitchside_tests::runtime_api::{Chunk, RuntimeApi};
 use pitchside_tests::*;
 use serde_json::Value;
@@ -33,11 +33,11 @@ async fn fixture() -> Fixture {
     for (k, v) in meta["values"].as_object().unwrap() {
         vars.push((k.clone(), v.as_str().unwrap().to_string()));
     }
-    let sdk = pitchside::aws::sdk_config().await;
+    let sdk = pitchside_aws::sdk_config().await;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         env.var("PITCHSIDE_TABLE").unwrap(),
-        pitchside::aws::dynamo::DEFAULT_RETENTION,
+        pitchside_aws::dynamo::DEFAULT_RETENTION,
     );
     let org = OrganizationId::new(meta["organization"].as_str().unwrap()).unwrap();
     store
@@ -76,7 +76,7 @@ async fn fixture() -> Fixture {
 
 impl Fixture {
     async fn queue(&self) -> SqsQueue {
-        let sdk = pitchside::aws::sdk_config().await;
+        let sdk = pitchside_aws::sdk_config().await;
         SqsQueue::new(
             aws_sdk_sqs::Client::new(&sdk),
             self.env.var("PITCHSIDE_QUEUE_URL").unwrap(),
@@ -135,7 +135,7 @@ async fn webhook_answers_http_api_events_and_queues_only_signed_bodies() {
     let (_, raw) = QueuedWork::decode(&got[0].body).unwrap();
     assert_eq!(
         raw,
-        pitchside::domain::work::Body::Inline(event["body"].as_str().unwrap().as_bytes().to_vec()),
+        pitchside_domain::work::Body::Inline(event["body"].as_str().unwrap().as_bytes().to_vec()),
         "queued byte for byte"
     );
 }
@@ -205,7 +205,7 @@ async fn ws_connects_answers_through_the_management_api_and_disconnects() {
     let f = fixture().await;
     let (_gateway, api, _fn) = ws_function(&f).await;
     let registry = DynamoRegistry::new(
-        aws_sdk_dynamodb::Client::new(&pitchside::aws::sdk_config().await),
+        aws_sdk_dynamodb::Client::new(&pitchside_aws::sdk_config().await),
         f.env.var("PITCHSIDE_TABLE").unwrap(),
     );
     let conn = ConnectionId("sample-connection=".into());
@@ -404,7 +404,7 @@ async fn worker_killed_mid_batch_is_retried_without_losing_or_doubling() {
             "metadata": {"phone_number_id": meta["phoneNumberId"]}, "messages": messages}}]}]}))
     .unwrap();
     let work = QueuedWork::new(
-        pitchside::domain::work::WorkKind::WhatsappNotification,
+        pitchside_domain::work::WorkKind::WhatsappNotification,
         chrono::Utc::now(),
         None,
         &body,

@@ -2,12 +2,11 @@
 //! as the local gateway), and the AWS ports. The functions themselves are in `bin/`.
 
 use anyhow::{Context, Result, bail};
-use pitchside::app::Ports;
-use pitchside::app::authn::Authenticator;
-use pitchside::aws;
-use pitchside::config::{self, Settings};
-use pitchside::domain::auth::TokenVerifier;
-use pitchside::embedded::Hub;
+use pitchside_core::app::authn::Authenticator;
+use pitchside_core::config::{self, Settings};
+use pitchside_core::live::Hub;
+use pitchside_core::ports::Ports;
+use pitchside_domain::auth::TokenVerifier;
 use pitchside_http::sockets::LocalSockets;
 use pitchside_http::state::{AppState, SseSource, WsDelivery};
 use std::sync::Arc;
@@ -29,7 +28,7 @@ pub fn settings() -> Result<Settings> {
 /// The AWS ports, pushing through the management endpoint when one is configured.
 pub fn ports(settings: &Settings, sdk: &aws_config::SdkConfig) -> Ports {
     let aws_settings = settings.aws.as_ref().expect("checked by settings()");
-    aws::wiring::ports(
+    pitchside_aws::wiring::ports(
         sdk,
         aws_settings,
         settings.retention,
@@ -56,7 +55,7 @@ pub fn authenticator(settings: &Settings, ports: &Ports) -> Result<Authenticator
 /// The state the HTTP functions serve their routes with.
 pub async fn http_state() -> Result<AppState> {
     let settings = settings()?;
-    let ports = ports(&settings, &aws::sdk_config().await);
+    let ports = ports(&settings, &pitchside_aws::sdk_config().await);
     let auth = authenticator(&settings, &ports)?;
     let buffer = settings.subscriber_buffer;
     Ok(AppState {

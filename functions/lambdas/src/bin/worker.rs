@@ -4,7 +4,8 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use pitchside::app::{Ports, worker};
+use pitchside_core::app::worker;
+use pitchside_core::ports::Ports;
 use tracing::Instrument;
 
 async fn handle(ports: &Ports, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchResponse, Error> {
@@ -34,7 +35,7 @@ async fn handle(ports: &Ports, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchR
 async fn main() -> Result<(), Error> {
     pitchside_lambdas::logging::init();
     let settings = pitchside_lambdas::settings()?;
-    let ports = pitchside_lambdas::ports(&settings, &pitchside::aws::sdk_config().await);
+    let ports = pitchside_lambdas::ports(&settings, &pitchside_aws::sdk_config().await);
     let ports = &ports;
     lambda_runtime::run(service_fn(move |event| async move {
         handle(ports, event).await

@@ -6,11 +6,12 @@
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use pitchside::app::authn::{Authenticator, credential};
-use pitchside::app::{ApiError, Ports, ws};
-use pitchside::aws::ApiGatewayPusher;
-use pitchside::domain::throttle::TokenBucket;
-use pitchside::ports::ConnectionId;
+use pitchside_aws::ApiGatewayPusher;
+use pitchside_core::app::authn::{Authenticator, credential};
+use pitchside_core::app::{ApiError, ErrorKind, ws};
+use pitchside_core::ports::ConnectionId;
+use pitchside_core::ports::Ports;
+use pitchside_domain::throttle::TokenBucket;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use tracing::Instrument;
@@ -58,7 +59,10 @@ fn respond(status: i64, body: String) -> ApiGatewayProxyResponse {
 }
 
 fn refused(e: ApiError) -> ApiGatewayProxyResponse {
-    respond(i64::from(e.status), e.body().to_string())
+    respond(
+        i64::from(pitchside_http::error::status_of(e.kind).as_u16()),
+        e.body().to_string(),
+    )
 }
 
 impl Function {
@@ -122,7 +126,7 @@ impl Function {
                     .map_err(|e| e.to_string())?
                 else {
                     return Ok(refused(ApiError::new(
-                        401,
+                        ErrorKind::Unauthenticated,
                         "unauthorized",
                         "unknown connection",
                     )));
@@ -147,7 +151,7 @@ impl Function {
                 };
                 let pusher = self.pusher.get_or_init(|| {
                     ApiGatewayPusher::new(
-                        pitchside::aws::management_client(&self.sdk, &endpoint),
+                        pitchside_aws::management_client(&self.sdk, &endpoint),
                         self.ports.registry.clone(),
                         1,
                     )
@@ -163,7 +167,7 @@ impl Function {
 async fn main() -> Result<(), Error> {
     pitchside_lambdas::logging::init();
     let settings = pitchside_lambdas::settings()?;
-    let sdk = pitchside::aws::sdk_config().await;
+    let sdk = pitchside_aws::sdk_config().await;
     let ports = pitchside_lambdas::ports(&settings, &sdk);
     let auth = pitchside_lambdas::authenticator(&settings, &ports)?;
     let function = Arc::new(Function {

@@ -1,0 +1,150 @@
+//! Turning what a request presents (a bearer token, the cookie, a ticket) into a
+//! principal, and issuing tickets.
+
+use super::ApiError;
+use crate::ports::{Directory, TicketGrant, TicketStore};
+use chrono::{Duration, Utc};
+use pitchside_domain::auth::{AuthError, Claims, Principal, TokenVerifier, authorize};
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// How long a ticket is valid.
+pub const TICKET_SECONDS: i64 = 60;
+
+/// The cookie a browser may carry the token in.
+pub const TOKEN_COOKIE: &str = "pitchside_token";
+
+/// What a request presented, in order of precedence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    Token(String),
+    Ticket(String),
+}
+
+/// Picks the credential: the `Authorization: Bearer` header, else the `ticket` query
+/// parameter, else the `pitchside_token` cookie.
+pub fn credential(
+    authorization: Option<&str>,
+    ticket: Option<&str>,
+    cookie_header: Option<&str>,
+) -> Result<Credential, AuthError> {
+    if let Some(h) = authorization {
+        let (scheme, token) = h
+            .trim()
+            .split_once(' ')
+            .ok_or(AuthError::Invalid("malformed Authorization header"))?;
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(AuthError::Invalid("malformed Authorization header"));
+        }
+        return Ok(Credential::Token(token.trim().to_string()));
+    }
+    if let Some(t) = ticket.filter(|t| !t.is_empty()) {
+        return Ok(Credential::Ticket(t.to_string()));
+    }
+    cookie_header
+        .into_iter()
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, value)| *name == TOKEN_COOKIE && !value.is_empty())
+        .map(|(_, value)| Credential::Token(value.to_string()))
+        .ok_or(AuthError::Missing)
+}
+
+fn digest(ticket: &str) -> [u8; 32] {
+    Sha256::digest(ticket.as_bytes()).into()
+}
+
+#[derive(Clone)]
+pub struct Authenticator {
+    verifier: TokenVerifier,
+    directory: Arc<dyn Directory>,
+    tickets: Arc<dyn TicketStore>,
+}
+
+impl Authenticator {
+    pub fn new(
+        verifier: TokenVerifier,
+        directory: Arc<dyn Directory>,
+        tickets: Arc<dyn TicketStore>,
+    ) -> Self {
+        Self {
+            verifier,
+            directory,
+            tickets,
+        }
+    }
+
+    /// Verifies the credential and checks the membership it claims in the store.
+    pub async fn authenticate(&self, cred: &Credential) -> Result<Principal, ApiError> {
+        let claims = match cred {
+            Credential::Token(t) => self.verifier.verify(t)?,
+            Credential::Ticket(t) => {
+                let grant = self
+                    .tickets
+                    .redeem_ticket(&digest(t), Utc::now())
+                    .await?
+                    .ok_or(AuthError::BadTicket)?;
+                Claims {
+                    sub: grant.user,
+                    org: grant.org,
+                    roles: grant.roles,
+                    team_id: None,
+                    name: grant.name,
+                    exp: 0,
+                    iss: None,
+                    aud: None,
+                }
+            }
+        };
+        let membership = self.directory.membership(&claims.org, &claims.sub).await?;
+        Ok(authorize(claims, membership.as_ref())?)
+    }
+
+    /// Issues a single-use ticket for the principal; answers the ticket and its lifetime
+    /// in seconds.
+    pub async fn issue_ticket(&self, who: &Principal) -> Result<(String, i64), ApiError> {
+        let ticket = hex::encode(rand::random::<[u8; 32]>());
+        let grant = TicketGrant {
+            org: who.org.clone(),
+            user: who.user.clone(),
+            roles: who.roles.clone(),
+            name: who.name.clone(),
+        };
+        self.tickets
+            .put_ticket(
+                &digest(&ticket),
+                &grant,
+                Utc::now() + Duration::seconds(TICKET_SECONDS),
+            )
+            .await?;
+        Ok((ticket, TICKET_SECONDS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_wins_then_ticket_then_cookie() {
+        assert_eq!(
+            credential(Some("Bearer abc"), Some("t"), Some("pitchside_token=c")),
+            Ok(Credential::Token("abc".into()))
+        );
+        assert_eq!(
+            credential(None, Some("t"), Some("pitchside_token=c")),
+            Ok(Credential::Ticket("t".into()))
+        );
+        assert_eq!(
+            credential(None, None, Some("theme=dark; pitchside_token=c; x=y")),
+            Ok(Credential::Token("c".into()))
+        );
+        assert_eq!(
+            credential(None, None, Some("theme=dark")),
+            Err(AuthError::Missing)
+        );
+        assert_eq!(credential(None, Some(""), None), Err(AuthError::Missing));
+        assert!(credential(Some("Basic abc"), None, None).is_err());
+        assert!(credential(Some("Bearer "), None, None).is_err());
+    }
+}

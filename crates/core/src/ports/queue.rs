@@ -1,0 +1,45 @@
+//! The queue port, with SQS's semantics.
+
+use super::StoreResult;
+use async_trait::async_trait;
+use std::time::Duration;
+
+/// A message taken from the queue; it stays invisible to other consumers until its
+/// visibility timeout, and is gone only once deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub message_id: String,
+    pub receipt: String,
+    pub body: Vec<u8>,
+    /// How many times it has been received, this time included.
+    pub receive_count: u32,
+}
+
+/// A message that exhausted its receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub body: Vec<u8>,
+    pub receive_count: u32,
+}
+
+/// A durable queue with SQS's semantics: at-least-once, visibility timeout, receive
+/// count, and a dead-letter queue after a bounded number of receives.
+#[async_trait]
+pub trait Queue: Send + Sync {
+    /// Returns once the message is durable.
+    async fn send(&self, body: &[u8]) -> StoreResult<String>;
+    /// Sends a message that becomes visible only after `delay` (at most 15 minutes, as
+    /// SQS allows): the timers of auction lots.
+    async fn send_delayed(&self, body: &[u8], delay: Duration) -> StoreResult<String>;
+    /// Long-polls up to `wait` for up to `max` messages.
+    async fn receive(
+        &self,
+        max: usize,
+        visibility: Duration,
+        wait: Duration,
+    ) -> StoreResult<Vec<Received>>;
+    async fn delete(&self, receipt: &str) -> StoreResult<()>;
+    /// Oldest first.
+    async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>>;
+}

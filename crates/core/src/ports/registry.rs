@@ -1,0 +1,35 @@
+//! The connection registry port: open WebSocket connections per organization and room.
+
+use super::StoreResult;
+use async_trait::async_trait;
+use pitchside_domain::ids::{OrganizationId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// A WebSocket connection's identity in the registry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ConnectionId(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectionInfo {
+    pub id: ConnectionId,
+    pub org: OrganizationId,
+    pub user: UserId,
+}
+
+/// The room every connection of an organization is in.
+pub const ORG_ROOM: &str = "org";
+
+/// Open WebSocket connections, per organization and room.
+#[async_trait]
+pub trait ConnectionRegistry: Send + Sync {
+    /// Registers the connection in its organization's `org` room.
+    async fn register(&self, conn: &ConnectionInfo) -> StoreResult<()>;
+    async fn remove(&self, org: &OrganizationId, id: &ConnectionId) -> StoreResult<()>;
+    async fn join(&self, org: &OrganizationId, id: &ConnectionId, room: &str) -> StoreResult<()>;
+    async fn leave(&self, org: &OrganizationId, id: &ConnectionId, room: &str) -> StoreResult<()>;
+    /// The connections in a room of one organization.
+    async fn members(&self, org: &OrganizationId, room: &str) -> StoreResult<Vec<ConnectionId>>;
+    /// Who a connection is: on API Gateway, a WebSocket message carries only its
+    /// connection id, and the organization must come from here, never from the message.
+    async fn lookup(&self, id: &ConnectionId) -> StoreResult<Option<ConnectionInfo>>;
+}

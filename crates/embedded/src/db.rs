@@ -1,0 +1,360 @@
+//! The embedded store: one SQLite file (WAL) holding every table of the embedded
+//! backend, the durable queue included, so a local gateway survives a restart.
+//!
+//! Writes go to one writer thread, which commits them in groups: whatever writes are
+//! waiting when it is free run in one transaction, each inside its own savepoint (so one
+//! failing write is rolled back alone), and every caller is answered only after that
+//! transaction's commit is on disk. Concurrent writers share one fsync instead of
+//! queueing for one each. Reads run on Tokio's blocking pool on pooled connections.
+
+use pitchside_core::ports::{BoxError, StoreError};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS organizations (
+    id   TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS whatsapp_numbers (
+    phone_number_id TEXT PRIMARY KEY,
+    org             TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (
+    org        TEXT NOT NULL,
+    user_id    TEXT NOT NULL,
+    membership TEXT NOT NULL,
+    PRIMARY KEY (org, user_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS players (
+    org              TEXT NOT NULL,
+    player_id        TEXT NOT NULL,
+    name             TEXT NOT NULL,
+    whatsapp         TEXT,
+    whatsapp_user_id TEXT,
+    PRIMARY KEY (org, player_id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS players_by_whatsapp ON players (org, whatsapp) WHERE whatsapp IS NOT NULL;
+CREATE TABLE IF NOT EXISTS log_bounds (
+    org             TEXT PRIMARY KEY,
+    head            INTEGER NOT NULL,
+    trimmed_through INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+    org       TEXT NOT NULL,
+    id        INTEGER NOT NULL,
+    type      TEXT NOT NULL,
+    ts_ms     INTEGER NOT NULL,
+    payload   TEXT NOT NULL,
+    dedup_key TEXT,
+    PRIMARY KEY (org, id)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS events_by_dedup ON events (org, dedup_key) WHERE dedup_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_by_time ON events (org, ts_ms);
+CREATE TABLE IF NOT EXISTS tickets (
+    digest     BLOB PRIMARY KEY,
+    grant_json TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbound_messages (
+    org        TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (org, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS outbound_status (
+    org        TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    rank       INTEGER NOT NULL,
+    record     TEXT NOT NULL,
+    PRIMARY KEY (org, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS availability (
+    org        TEXT NOT NULL,
+    match_id   TEXT NOT NULL,
+    player_id  TEXT NOT NULL,
+    answer     TEXT,
+    updated_ms INTEGER,
+    PRIMARY KEY (org, match_id, player_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS availability_requests (
+    org          TEXT NOT NULL,
+    player_id    TEXT NOT NULL,
+    match_id     TEXT NOT NULL,
+    requested_ms INTEGER NOT NULL,
+    PRIMARY KEY (org, player_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS quarantine (
+    id          TEXT PRIMARY KEY,
+    entry       TEXT NOT NULL,
+    last_ms     INTEGER NOT NULL,
+    body        BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quarantine_by_time ON quarantine (last_ms);
+CREATE TABLE IF NOT EXISTS blobs (
+    key        TEXT PRIMARY KEY,
+    body       BLOB NOT NULL,
+    expires_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS matches (
+    org      TEXT NOT NULL,
+    match_id TEXT NOT NULL,
+    setup    TEXT NOT NULL,
+    balls    INTEGER NOT NULL DEFAULT 0,
+    revision INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (org, match_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS balls (
+    org      TEXT NOT NULL,
+    match_id TEXT NOT NULL,
+    seq      INTEGER NOT NULL,
+    delivery TEXT NOT NULL,
+    PRIMARY KEY (org, match_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS auctions (
+    org        TEXT NOT NULL,
+    auction_id TEXT NOT NULL,
+    doc        TEXT NOT NULL,
+    revision   INTEGER NOT NULL,
+    PRIMARY KEY (org, auction_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chat (
+    org        TEXT NOT NULL,
+    room       TEXT NOT NULL,
+    sent_ms    INTEGER NOT NULL,
+    message_id TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    PRIMARY KEY (org, room, sent_ms, message_id),
+    UNIQUE (org, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS queue (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id    TEXT NOT NULL UNIQUE,
+    body          BLOB NOT NULL,
+    visible_ms    INTEGER NOT NULL,
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    receipt       TEXT
+);
+CREATE INDEX IF NOT EXISTS queue_by_visibility ON queue (visible_ms, seq);
+CREATE INDEX IF NOT EXISTS queue_by_receives ON queue (receive_count, visible_ms);
+CREATE INDEX IF NOT EXISTS queue_by_receipt ON queue (receipt) WHERE receipt IS NOT NULL;
+CREATE TABLE IF NOT EXISTS dead_letters (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id    TEXT NOT NULL UNIQUE,
+    body          BLOB NOT NULL,
+    receive_count INTEGER NOT NULL,
+    dead_ms       INTEGER NOT NULL
+);
+"#;
+
+/// The SQLite database file and its connections: one writer, a few readers.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<DbInner>,
+}
+
+struct DbInner {
+    path: PathBuf,
+    writes: std::sync::mpsc::Sender<Job>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// A write waiting for the writer thread: runs the caller's closure and answers whether
+/// it succeeded, and how to answer the caller once the commit's outcome is known.
+type Job = Box<dyn FnOnce(&rusqlite::Transaction<'_>) -> (bool, Reply) + Send>;
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// The most writes one transaction takes.
+const MAX_GROUP: usize = 256;
+
+/// The writer thread: takes the writes waiting, runs them in one transaction, commits,
+/// answers. Ends when every `Db` is dropped.
+fn writer(mut conn: Connection, jobs: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let tx = match conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                // Dropping the group answers each caller that its write failed.
+                tracing::error!(error = %e, "cannot begin a write transaction");
+                continue;
+            }
+        };
+        let mut replies = Vec::with_capacity(group.len());
+        for job in group {
+            if let Err(e) = tx.execute_batch("SAVEPOINT write") {
+                // Dropping the job answers its caller that the write failed.
+                tracing::error!(error = %e, "cannot open a write's savepoint");
+                continue;
+            }
+            let (ok, reply) =
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&tx))) {
+                    Ok(done) => done,
+                    Err(_) => (false, Box::new(|_| {}) as Reply),
+                };
+            let end = if ok {
+                "RELEASE write"
+            } else {
+                "ROLLBACK TO write; RELEASE write"
+            };
+            if let Err(e) = tx.execute_batch(end) {
+                tracing::error!(error = %e, "cannot end a write's savepoint");
+            }
+            replies.push(reply);
+        }
+        let outcome = tx.commit();
+        for reply in replies {
+            reply(
+                outcome
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|e| unavailable(format!("the commit failed: {e}"))),
+            );
+        }
+    }
+}
+
+/// At most this many idle reader connections are kept.
+const MAX_IDLE_READERS: usize = 8;
+
+/// SQLite (or the file system under it) failed: the call may succeed when retried.
+pub(crate) fn unavailable(e: impl Into<BoxError>) -> StoreError {
+    StoreError::unavailable(e)
+}
+
+/// A stored value no longer reads back as the type written: retrying will not help.
+pub(crate) fn corrupt(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(e.to_string())
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is on disk before it is acknowledged (the webhook's 200 depends
+    // on it).
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Brings a data folder made by an earlier version up to the schema.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_user_id: bool = conn.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('players') WHERE name = 'whatsapp_user_id'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_user_id {
+        conn.execute_batch("ALTER TABLE players ADD COLUMN whatsapp_user_id TEXT")?;
+    }
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS players_by_whatsapp_user ON players (org, whatsapp_user_id)
+         WHERE whatsapp_user_id IS NOT NULL",
+    )
+}
+
+impl Db {
+    /// Opens (creating if needed) `pitchside.db` in `dir`.
+    pub fn open(dir: &Path) -> Result<Db, StoreError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
+        let path = dir.join("pitchside.db");
+        let writer = Connection::open(&path)
+            .map_err(|e| unavailable(format!("cannot open {}: {e}", path.display())))?;
+        configure(&writer).map_err(unavailable)?;
+        writer.execute_batch(SCHEMA).map_err(unavailable)?;
+        migrate(&writer).map_err(unavailable)?;
+        let (writes, jobs) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || self::writer(writer, jobs))
+            .map_err(|e| unavailable(format!("cannot start the writer thread: {e}")))?;
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                path,
+                writes,
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` as one write: atomically (in its own savepoint of a group's
+    /// transaction), and answered once that transaction is committed to disk.
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |tx| match f(tx) {
+            Ok(value) => (
+                true,
+                Box::new(move |committed: Result<(), StoreError>| {
+                    let _ = answer.send(committed.map(|()| value));
+                }),
+            ),
+            Err(e) => (
+                false,
+                Box::new(move |_| {
+                    let _ = answer.send(Err(e));
+                }),
+            ),
+        });
+        self.inner
+            .writes
+            .send(job)
+            .map_err(|_| unavailable("the writer thread has stopped"))?;
+        answered
+            .await
+            .map_err(|_| unavailable("the write was not answered (the writer failed)"))?
+    }
+
+    /// Runs `f` on a reader connection, inside one read transaction so that it sees a
+    /// single snapshot.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open(&inner.path).map_err(unavailable)?;
+                    configure(&c).map_err(unavailable)?;
+                    c
+                }
+            };
+            let out = {
+                let tx = conn.transaction().map_err(unavailable)?;
+                let out = f(&tx);
+                tx.finish().map_err(unavailable)?;
+                out
+            };
+            let mut idle = inner.readers.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(unavailable)?
+    }
+}

@@ -1,0 +1,219 @@
+//! `pitchside serve`: settings, the backend (embedded or AWS), the worker loop and the
+//! HTTP server, in one process.
+
+use crate::demo;
+use crate::worker;
+use anyhow::{Context, Result};
+use axum::serve::ListenerExt;
+use pitchside_core::app::authn::Authenticator;
+use pitchside_core::config::{self, Settings};
+use pitchside_core::live::{Hub, MemoryRegistry};
+use pitchside_core::ports::Ports;
+use pitchside_domain::auth::TokenVerifier;
+use pitchside_embedded::{Db, SqliteQueue, SqliteStore};
+use pitchside_http::routes;
+use pitchside_http::sockets::LocalSockets;
+use pitchside_http::state::{AppState, SseSource, WsDelivery};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::watch;
+use tracing::info;
+
+/// Receives before a queued message goes to the dead letters (embedded; on AWS, the
+/// queue's redrive policy).
+const MAX_RECEIVES: u32 = 5;
+
+/// The kernel send buffer of each connection (Linux doubles it for bookkeeping).
+const SEND_BUFFER_BYTES: usize = 64 * 1024;
+
+pub async fn run(demo_mode: bool) -> Result<()> {
+    let env = |k: &str| std::env::var(k).ok();
+    let settings = if demo_mode {
+        Settings::demo_from_lookup(env)
+    } else {
+        Settings::from_lookup(env)
+    }
+    .context("invalid configuration")?;
+
+    let listener = tokio::net::TcpListener::bind(settings.addr)
+        .await
+        .with_context(|| format!("{}: cannot listen on {}", config::ADDR, settings.addr))?;
+    let addr = listener.local_addr()?;
+
+    let hub = Arc::new(Hub::new(settings.subscriber_buffer));
+    let (ports, ws_delivery, where_) = backend(&settings, addr, hub.clone()).await?;
+    let verifier = TokenVerifier::new(
+        &settings.token_key,
+        settings.jwt_issuer.as_deref(),
+        settings.jwt_audience.as_deref(),
+    )
+    .with_context(|| format!("{}: unusable key", config::JWT_PUBLIC_KEY))?;
+    let auth = Authenticator::new(verifier, ports.directory.clone(), ports.tickets.clone());
+    let sockets = Arc::new(LocalSockets::new(settings.subscriber_buffer));
+    let state = AppState {
+        ports: ports.clone(),
+        hub,
+        auth,
+        settings: Arc::new(settings),
+        sockets,
+        ws_delivery,
+        sse_source: SseSource::Hub,
+        scores: Default::default(),
+    };
+
+    if demo_mode {
+        demo::seed(&ports)
+            .await
+            .context("seeding the demo organization")?;
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let worker = tokio::spawn(worker::run(ports.clone(), stop_rx));
+
+    // Tests and scripts wait for this line; it names the real port when the address
+    // asked for port 0.
+    println!("pitchside listening on http://{addr}");
+    if demo_mode {
+        demo::print_guide(&state.settings, addr);
+    }
+    info!(%addr, backend = %where_, "gateway started");
+
+    let app = routes::router(state);
+    let listener = listener.tap_io(|tcp| {
+        // Live streams write small frames: no Nagle delay, and a bounded kernel send
+        // buffer, so a client that stops reading is noticed (and cut off) after a
+        // bounded amount of memory instead of megabytes of autotuned buffer.
+        let _ = tcp.set_nodelay(true);
+        let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER_BYTES);
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")?;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    info!("gateway stopped");
+    Ok(())
+}
+
+/// The ports of the configured backend, how WebSockets get their events, and a line
+/// saying where the data lives.
+async fn backend(
+    settings: &Settings,
+    addr: SocketAddr,
+    hub: Arc<Hub>,
+) -> Result<(Ports, WsDelivery, String)> {
+    match &settings.aws {
+        None => {
+            let db = Db::open(&settings.data_dir).with_context(|| {
+                format!(
+                    "{}: cannot open the store in {}",
+                    config::DATA_DIR,
+                    settings.data_dir.display()
+                )
+            })?;
+            let store = Arc::new(SqliteStore::new(db.clone()));
+            tokio::spawn(retention(store.clone(), settings.retention));
+            let queue = SqliteQueue::new(db.clone(), MAX_RECEIVES);
+            let released = queue
+                .release_in_flight()
+                .await
+                .context("releasing the queue's in-flight messages")?;
+            if released > 0 {
+                info!(
+                    released,
+                    "messages a previous run was processing are queued again"
+                );
+            }
+            let ports = Ports::new(
+                store,
+                Arc::new(queue),
+                Arc::new(MemoryRegistry::default()),
+                hub,
+            );
+            Ok((
+                ports,
+                WsDelivery::Hub,
+                format!("embedded ({})", db.path().display()),
+            ))
+        }
+        Some(aws_settings) => {
+            let sdk = pitchside_aws::sdk_config().await;
+            // WebSockets live in this process: the worker's API Gateway client posts to
+            // this gateway's own @connections endpoint, unless told otherwise.
+            let endpoint = aws_settings
+                .ws_endpoint
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            let (ports, _) = pitchside_aws::wiring::ports(
+                &sdk,
+                aws_settings,
+                settings.retention,
+                Some(&endpoint),
+                Some(hub),
+            );
+            Ok((
+                ports,
+                WsDelivery::Management,
+                format!(
+                    "aws (table {}, queue {})",
+                    aws_settings.table, aws_settings.queue_url
+                ),
+            ))
+        }
+    }
+}
+
+/// Enforces the event log's retention in the embedded store (on AWS, DynamoDB's TTL
+/// does), at start-up and then hourly.
+async fn retention(store: Arc<SqliteStore>, keep: std::time::Duration) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let cutoff = chrono::Utc::now() - keep;
+        match store.trim_before(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => info!(removed = n, "event log retention"),
+            Err(e) => tracing::warn!(error = %e, "event log retention failed; will retry"),
+        }
+    }
+}
+
+/// `pitchside aws-bootstrap`.
+pub async fn aws_bootstrap(table: &str, queue: &str) -> Result<()> {
+    let sdk = pitchside_aws::sdk_config().await;
+    pitchside_aws::bootstrap::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
+        .await
+        .with_context(|| format!("creating table {table}"))?;
+    let (url, dlq) = pitchside_aws::bootstrap::create_queues(
+        &aws_sdk_sqs::Client::new(&sdk),
+        queue,
+        pitchside_aws::bootstrap::MAX_RECEIVES,
+    )
+    .await
+    .with_context(|| format!("creating queue {queue}"))?;
+    println!("{}=aws", config::BACKEND);
+    println!("{}={table}", config::TABLE);
+    println!("{}={url}", config::QUEUE_URL);
+    println!("{}={dlq}", config::DEAD_LETTER_QUEUE_URL);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    info!("shutting down");
+}

@@ -1,0 +1,231 @@
+//! `GET /sse/events`: replay from the log after the client's id, then live from the hub,
+//! with no gap and no double at the seam.
+
+use super::HttpError;
+use super::auth::principal;
+use crate::state::{AppState, SseSource};
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::Response;
+use bytes::Bytes;
+use pitchside_core::app::ApiError;
+use pitchside_core::live::Frame;
+use pitchside_core::ports::ReadFrom;
+use pitchside_domain::catchup::{must_reset, resume_point};
+use pitchside_domain::event::{Event, EventId};
+use pitchside_domain::ids::OrganizationId;
+use pitchside_domain::rooms;
+use pitchside_domain::sse::{self, Filter};
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Interval, MissedTickBehavior};
+
+/// Events read from the log per replay step.
+const REPLAY_PAGE: usize = 200;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Params {
+    last_event_id: Option<String>,
+    types: Option<String>,
+    match_id: Option<String>,
+    ticket: Option<String>,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Result<Response, HttpError> {
+    let who = principal(&state, &headers, q.ticket.as_deref()).await?;
+    let mut filter = Filter::parse(q.types.as_deref(), q.match_id.as_deref())
+        .map_err(|e| ApiError::bad_request(format!("types: {e}")))?;
+    filter.team = who.team_id.clone();
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .or(q.last_event_id.as_deref())
+        .map(|id| {
+            id.parse::<EventId>()
+                .map_err(|e| ApiError::bad_request(format!("Last-Event-ID: {e}")))
+        })
+        .transpose()?;
+
+    // Subscribe before reading the log, so that nothing appended in between is missed.
+    let live = match state.sse_source {
+        SseSource::Hub => Live::Hub(state.hub.subscribe(&who.org)),
+        SseSource::Poll => {
+            let mut poll = tokio::time::interval(state.settings.sse.poll);
+            poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            Live::Poll {
+                poll,
+                deadline: tokio::time::Instant::now() + state.settings.sse.lifetime,
+            }
+        }
+    };
+    let bounds = state
+        .ports
+        .log
+        .bounds(&who.org)
+        .await
+        .map_err(ApiError::from)?;
+    let mut pending = VecDeque::from([Bytes::from(sse::retry_hint())]);
+    let cursor = match resume {
+        // A new follower starts at the head: it loaded its state just before.
+        None => bounds.head,
+        Some(after) => {
+            if must_reset(after, bounds) {
+                let reset = Event::stream_reset(who.org.clone(), bounds.head, chrono::Utc::now());
+                pending.push_back(Bytes::from(sse::frame(&reset, &reset.to_json())));
+            }
+            resume_point(after, bounds)
+        }
+    };
+    tracing::info!(after = %cursor, "sse stream opened");
+
+    // Heartbeat comments keep idle streams open through proxies.
+    let period = state.settings.sse.heartbeat;
+    let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let stream = Stream {
+        state,
+        org: who.org,
+        live,
+        done: false,
+        cursor,
+        replaying: resume.is_some(),
+        pending,
+        filter,
+        heartbeat,
+    };
+    let body = Body::from_stream(futures_util::stream::unfold(stream, Stream::next));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(resp)
+}
+
+/// How the stream follows new events once it has replayed.
+enum Live {
+    Hub(broadcast::Receiver<Arc<Frame>>),
+    /// Reads the log every `poll` tick until `deadline`, then ends the stream on purpose
+    /// (the client reconnects and resumes from its last id).
+    Poll {
+        poll: Interval,
+        deadline: tokio::time::Instant,
+    },
+}
+
+struct Stream {
+    state: AppState,
+    org: OrganizationId,
+    live: Live,
+    done: bool,
+    /// The last id this stream has accounted for (sent, or filtered out).
+    cursor: EventId,
+    replaying: bool,
+    pending: VecDeque<Bytes>,
+    filter: Filter,
+    heartbeat: Interval,
+}
+
+impl Stream {
+    async fn next(mut self) -> Option<(Result<Bytes, std::io::Error>, Stream)> {
+        loop {
+            if let Some(b) = self.pending.pop_front() {
+                return Some((Ok(b), self));
+            }
+            if self.replaying {
+                if !self.replay_page().await {
+                    return None;
+                }
+                continue;
+            }
+            if self.done {
+                return None;
+            }
+            let heartbeat = self.heartbeat.tick();
+            match &mut self.live {
+                Live::Hub(rx) => tokio::select! {
+                    r = rx.recv() => match r {
+                        Ok(frame) if frame.id <= self.cursor => {}
+                        Ok(frame) if frame.id > self.cursor.next() => {
+                            // Ids in between were appended but not (yet) seen live: read
+                            // them from the log, which holds this frame too.
+                            self.replaying = true;
+                        }
+                        Ok(frame) => {
+                            self.cursor = frame.id;
+                            if self.filter.matches(
+                                frame.kind,
+                                frame.match_id.as_deref(),
+                                frame.private_to.as_ref(),
+                            ) {
+                                return Some((Ok(frame.sse.clone()), self));
+                            }
+                        }
+                        Err(RecvError::Lagged(missed)) => {
+                            // Too slow: cut off; the client resumes from its last id.
+                            tracing::info!(org = %self.org, missed, "sse subscriber fell behind; closing");
+                            return None;
+                        }
+                        Err(RecvError::Closed) => return None,
+                    },
+                    _ = heartbeat => {
+                        return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
+                    }
+                },
+                Live::Poll { poll, deadline } => tokio::select! {
+                    _ = poll.tick() => self.replaying = true,
+                    _ = heartbeat => {
+                        return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
+                    }
+                    _ = tokio::time::sleep_until(*deadline) => {
+                        self.done = true;
+                        return Some((Ok(Bytes::from(sse::retry_hint())), self));
+                    }
+                },
+            }
+        }
+    }
+
+    /// Queues the next page of the log; false when the log cannot be read (the stream
+    /// then ends, and the client resumes).
+    async fn replay_page(&mut self) -> bool {
+        let page = match self
+            .state
+            .ports
+            .log
+            .read(&self.org, ReadFrom::After(self.cursor), REPLAY_PAGE)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(org = %self.org, error = %e, "sse replay failed; closing");
+                return false;
+            }
+        };
+        if page.events.len() < REPLAY_PAGE {
+            self.replaying = false;
+        }
+        for e in &page.events {
+            self.cursor = e.id;
+            if self
+                .filter
+                .matches(e.kind, e.match_id(), rooms::private_to(e).as_ref())
+            {
+                self.pending
+                    .push_back(Bytes::from(sse::frame(e, &e.to_json())));
+            }
+        }
+        true
+    }
+}

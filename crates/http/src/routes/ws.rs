@@ -1,0 +1,202 @@
+//! `/ws`: the local stand-in for API Gateway's WebSocket API. The handshake requires a
+//! valid token (or ticket) and membership; the organization comes from it and nothing
+//! the client sends can change it.
+
+use super::HttpError;
+use super::auth::principal;
+use crate::state::{AppState, WsDelivery};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use pitchside_core::app::{self, ws::RoomChange};
+use pitchside_core::live::Frame;
+use pitchside_core::ports::{ConnectionId, ConnectionInfo};
+use pitchside_domain::auth::Principal;
+use pitchside_domain::throttle::TokenBucket;
+use pitchside_domain::ws::{self, MAX_CLIENT_MESSAGE};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::sync::Arc;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+#[derive(Deserialize)]
+pub struct Params {
+    ticket: Option<String>,
+}
+
+/// Close code for a connection cut off because it fell behind ("try again later").
+const CLOSE_TOO_SLOW: u16 = 1013;
+
+pub async fn upgrade(
+    ws: WebSocketUpgrade,
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<Params>,
+) -> Response {
+    match principal(&state, &headers, q.ticket.as_deref()).await {
+        Err(e) => HttpError(e).into_response(),
+        Ok(who) => {
+            let span =
+                tracing::info_span!("ws", org = %who.org, connection = tracing::field::Empty);
+            // Small buffers: tungstenite's defaults (128 KiB each way) made an idle
+            // connection cost ~115 KiB; clients send small frames, and every event is
+            // written at once.
+            ws.max_message_size(MAX_CLIENT_MESSAGE)
+                .read_buffer_size(4 * 1024)
+                .write_buffer_size(0)
+                .on_upgrade(move |socket| session(state, who, socket).instrument(span))
+        }
+    }
+}
+
+async fn session(state: AppState, who: Principal, socket: WebSocket) {
+    let conn = ConnectionInfo {
+        id: ConnectionId(hex::encode(uuid::Uuid::new_v4().into_bytes())),
+        org: who.org.clone(),
+        user: who.user.clone(),
+    };
+    tracing::Span::current().record("connection", conn.id.0.as_str());
+    // Listen first, then register: the connection can receive before anyone finds it.
+    let source = match state.ws_delivery {
+        WsDelivery::Hub => Source::Hub(state.hub.subscribe(&who.org)),
+        WsDelivery::Management => Source::Outbox(state.sockets.open(conn.id.clone())),
+    };
+    match app::ws::register(state.ports.registry.as_ref(), &conn, &who).await {
+        Ok(()) => {
+            tracing::info!("websocket connected");
+            let rooms = app::ws::initial_rooms(&who).into_iter().collect();
+            let bucket = TokenBucket::new(
+                f64::from(state.settings.ws_rate),
+                f64::from(state.settings.ws_burst),
+                now_ms(),
+            );
+            let mut session = Session {
+                state: &state,
+                conn: &conn,
+                name: who.name.as_deref(),
+                rooms,
+                bucket,
+            };
+            session.pump(socket, source).await;
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot register the connection"),
+    }
+    state.sockets.close(&conn.id);
+    if let Err(e) = state.ports.registry.remove(&conn.org, &conn.id).await {
+        tracing::warn!(error = %e, "cannot remove the connection from the registry");
+    }
+    tracing::info!("websocket disconnected");
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Where a connection's events come from.
+enum Source {
+    /// The organization's in-process ring: every event, filtered here by room.
+    Hub(broadcast::Receiver<Arc<Frame>>),
+    /// What `@connections` posts to this connection (already chosen by room).
+    Outbox(mpsc::Receiver<Utf8Bytes>),
+}
+
+impl Source {
+    /// The next frame for a connection in `rooms`; `Err` with a close frame when the
+    /// client fell behind, `Ok(None)` when the source is gone.
+    async fn next(&mut self, rooms: &HashSet<String>) -> Result<Option<Utf8Bytes>, CloseFrame> {
+        let too_slow = || CloseFrame {
+            code: CLOSE_TOO_SLOW,
+            reason: Utf8Bytes::from_static("too slow: reconnect and catch up"),
+        };
+        match self {
+            Source::Hub(rx) => loop {
+                match rx.recv().await {
+                    Ok(frame) if rooms.contains(&frame.room) => {
+                        match Utf8Bytes::try_from(frame.json.clone()) {
+                            Ok(text) => return Ok(Some(text)),
+                            Err(_) => continue,
+                        }
+                    }
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => return Err(too_slow()),
+                    Err(RecvError::Closed) => return Ok(None),
+                }
+            },
+            // The outbox is dropped when the connection fell behind or was closed
+            // through @connections.
+            Source::Outbox(rx) => match rx.recv().await {
+                Some(text) => Ok(Some(text)),
+                None => Err(too_slow()),
+            },
+        }
+    }
+}
+
+/// One connection's state besides its socket.
+struct Session<'a> {
+    state: &'a AppState,
+    conn: &'a ConnectionInfo,
+    name: Option<&'a str>,
+    /// The rooms joined: what the in-process fan-out lets through.
+    rooms: HashSet<String>,
+    bucket: TokenBucket,
+}
+
+impl Session<'_> {
+    /// Moves events out and answers client messages until either side ends.
+    async fn pump(&mut self, mut socket: WebSocket, mut source: Source) {
+        loop {
+            tokio::select! {
+                next = source.next(&self.rooms) => match next {
+                    Ok(Some(text)) => {
+                        if socket.send(Message::Text(text)).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => return,
+                    Err(close) => {
+                        tracing::info!("websocket subscriber fell behind; closing");
+                        let _ = socket.send(Message::Close(Some(close))).await;
+                        return;
+                    }
+                },
+                m = socket.recv() => {
+                    let reply = match m {
+                        Some(Ok(Message::Text(text))) => self.answer(&text).await,
+                        Some(Ok(Message::Binary(_))) => ws::Refusal::new(
+                            None,
+                            "bad_request",
+                            "messages are JSON text frames",
+                        )
+                        .to_json(),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                        Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,
+                    };
+                    if socket.send(Message::Text(reply.into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn answer(&mut self, text: &str) -> String {
+        if !self.bucket.take(now_ms()) {
+            return app::ws::rate_limited();
+        }
+        let reply = app::ws::handle(&self.state.ports, self.conn, self.name, text).await;
+        match reply.rooms {
+            Some(RoomChange::Joined(room)) => {
+                self.rooms.insert(room);
+            }
+            Some(RoomChange::Left(room)) => {
+                self.rooms.remove(&room);
+            }
+            None => {}
+        }
+        reply.text
+    }
+}
