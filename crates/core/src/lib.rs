@@ -3,6 +3,7 @@
 //! It depends on the domain and on no adapter: the backends depend on it.
 
 pub mod app;
+pub mod clock;
 pub mod config;
 pub mod live;
 pub mod ports;

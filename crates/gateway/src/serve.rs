@@ -48,7 +48,12 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         settings.jwt_audience.as_deref(),
     )
     .with_context(|| format!("{}: unusable key", config::JWT_PUBLIC_KEY))?;
-    let auth = Authenticator::new(verifier, ports.directory.clone(), ports.tickets.clone());
+    let auth = Authenticator::new(
+        verifier,
+        ports.directory.clone(),
+        ports.tickets.clone(),
+        ports.clock.clone(),
+    );
     let sockets = Arc::new(LocalSockets::new(settings.subscriber_buffer));
     let state = AppState {
         ports: ports.clone(),

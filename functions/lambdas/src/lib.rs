@@ -49,6 +49,7 @@ pub fn authenticator(settings: &Settings, ports: &Ports) -> Result<Authenticator
         verifier,
         ports.directory.clone(),
         ports.tickets.clone(),
+        ports.clock.clone(),
     ))
 }
 

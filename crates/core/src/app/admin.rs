@@ -3,7 +3,7 @@
 
 use super::ApiError;
 use super::ErrorKind;
-use crate::ports::{BlobStore, Directory, Organization, Player, QuarantineStore, Queue};
+use crate::ports::{Directory, Organization, Player, Ports, QuarantineStore};
 use pitchside_domain::auth::{Membership, Role};
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
 use pitchside_domain::quarantine;
@@ -199,19 +199,15 @@ pub async fn quarantined(
 /// Queues a quarantined payload again, as it was received; once the cause is fixed the
 /// worker processes it like any other (and a replay of what was processed already
 /// changes nothing). If it fails again, it is back in the quarantine.
-pub async fn replay(
-    store: &dyn QuarantineStore,
-    queue: &dyn Queue,
-    blobs: &dyn BlobStore,
-    id: &str,
-) -> Result<serde_json::Value, ApiError> {
-    let (entry, body) = store
+pub async fn replay(ports: &Ports, id: &str) -> Result<serde_json::Value, ApiError> {
+    let (entry, body) = ports
+        .quarantine
         .quarantined_body(id)
         .await?
         .ok_or_else(|| ApiError::not_found("quarantined payload"))?;
-    let queued = super::webhook::enqueue(queue, blobs, entry.kind, &body, None).await?;
-    let now = chrono::Utc::now();
-    store.mark_replayed(id, now).await?;
+    let queued = super::webhook::enqueue(ports, entry.kind, &body, None).await?;
+    let now = ports.clock.now();
+    ports.quarantine.mark_replayed(id, now).await?;
     tracing::info!(quarantine_id = %id, queue_message_id = %queued, "quarantined payload replayed");
     Ok(serde_json::json!({"id": id, "kind": entry.kind, "queued": true, "replayedAt": now}))
 }

@@ -457,7 +457,7 @@ pub async fn put_auction(
         &[Role::Auctioneer, Role::Admin],
         "setting up an auction",
     )?;
-    let c = change(ports, &who.org, &id, Op::Setup(setup), Utc::now())
+    let c = change(ports, &who.org, &id, Op::Setup(setup), ports.clock.now())
         .await
         .map_err(|r| http_error(&id, r))?;
     answer(ports, &who.org, &id, c).await
@@ -472,7 +472,7 @@ pub async fn put_player(
     body: PoolPlayer,
 ) -> Result<Value, ApiError> {
     require(who, &[Role::Auctioneer, Role::Admin], "changing the pool")?;
-    let c = change(ports, &who.org, &id, Op::Player(player, body), Utc::now())
+    let c = change(ports, &who.org, &id, Op::Player(player, body), ports.clock.now())
         .await
         .map_err(|r| http_error(&id, r))?;
     answer(ports, &who.org, &id, c).await
@@ -492,7 +492,7 @@ pub async fn open_lot(
     body: OpenLot,
 ) -> Result<Value, ApiError> {
     require(who, &[Role::Auctioneer], "opening a lot")?;
-    let c = change(ports, &who.org, &id, Op::Open(body.player_id), Utc::now())
+    let c = change(ports, &who.org, &id, Op::Open(body.player_id), ports.clock.now())
         .await
         .map_err(|r| http_error(&id, r))?;
     answer(ports, &who.org, &id, c).await
@@ -501,7 +501,7 @@ pub async fn open_lot(
 /// `POST /auctions/{auctionId}/lots/current/close` (auctioneer).
 pub async fn close_lot(ports: &Ports, who: &Principal, id: AuctionId) -> Result<Value, ApiError> {
     require(who, &[Role::Auctioneer], "closing a lot")?;
-    let c = change(ports, &who.org, &id, Op::Close, Utc::now())
+    let c = change(ports, &who.org, &id, Op::Close, ports.clock.now())
         .await
         .map_err(|r| http_error(&id, r))?;
     answer(ports, &who.org, &id, c).await
@@ -511,7 +511,7 @@ pub async fn close_lot(ports: &Ports, who: &Principal, id: AuctionId) -> Result<
 /// state, so a client subscribing from it misses nothing.
 pub async fn get(ports: &Ports, who: &Principal, id: AuctionId) -> Result<Value, ApiError> {
     let head = ports.log.bounds(&who.org).await?.head;
-    let c = change(ports, &who.org, &id, Op::Settle, Utc::now())
+    let c = change(ports, &who.org, &id, Op::Settle, ports.clock.now())
         .await
         .map_err(|r| http_error(&id, r))?;
     let last = c.events.last().map_or(head, |e| e.id);
@@ -545,7 +545,7 @@ pub async fn place_bid(
         team_id: team,
         amount,
     };
-    match change(ports, &who.org, id, Op::Bid(bidder(who), bid), Utc::now()).await {
+    match change(ports, &who.org, id, Op::Bid(bidder(who), bid), ports.clock.now()).await {
         Ok(c) => Ok(lot_state(id, &c.auction)),
         Err(r) => Err((r.error, r.auction.map(|a| lot_state(id, &a)))),
     }

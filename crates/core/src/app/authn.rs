@@ -1,9 +1,10 @@
 //! Turning what a request presents (a bearer token, the cookie, a ticket) into a
 //! principal, and issuing tickets.
 
+use crate::clock::Clock;
 use super::ApiError;
 use crate::ports::{Directory, TicketGrant, TicketStore};
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use pitchside_domain::auth::{AuthError, Claims, Principal, TokenVerifier, authorize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -59,6 +60,7 @@ pub struct Authenticator {
     verifier: TokenVerifier,
     directory: Arc<dyn Directory>,
     tickets: Arc<dyn TicketStore>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Authenticator {
@@ -66,11 +68,13 @@ impl Authenticator {
         verifier: TokenVerifier,
         directory: Arc<dyn Directory>,
         tickets: Arc<dyn TicketStore>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             verifier,
             directory,
             tickets,
+            clock,
         }
     }
 
@@ -81,7 +85,7 @@ impl Authenticator {
             Credential::Ticket(t) => {
                 let grant = self
                     .tickets
-                    .redeem_ticket(&digest(t), Utc::now())
+                    .redeem_ticket(&digest(t), self.clock.now())
                     .await?
                     .ok_or(AuthError::BadTicket)?;
                 Claims {
@@ -114,7 +118,7 @@ impl Authenticator {
             .put_ticket(
                 &digest(&ticket),
                 &grant,
-                Utc::now() + Duration::seconds(TICKET_SECONDS),
+                self.clock.now() + Duration::seconds(TICKET_SECONDS),
             )
             .await?;
         Ok((ticket, TICKET_SECONDS))

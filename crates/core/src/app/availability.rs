@@ -5,7 +5,6 @@ use super::ApiError;
 use super::ErrorKind;
 use crate::ports::Applied;
 use crate::ports::Ports;
-use chrono::Utc;
 use pitchside_domain::auth::{Principal, Role};
 use pitchside_domain::availability::{self, Answer, Response, Source};
 use pitchside_domain::event::format_timestamp;
@@ -55,7 +54,7 @@ pub async fn request(
     }
     ports
         .availability
-        .request_availability(&who.org, &match_id, &players, Utc::now())
+        .request_availability(&who.org, &match_id, &players, ports.clock.now())
         .await?;
     Ok(json!({"matchId": match_id, "requested": players}))
 }
@@ -78,7 +77,7 @@ pub async fn answer(
     if ports.directory.player(&who.org, &player).await?.is_none() {
         return Err(ApiError::not_found("player"));
     }
-    let now = Utc::now();
+    let now = ports.clock.now();
     let answer = Answer {
         player_id: player,
         response: body.response,

@@ -9,7 +9,6 @@
 use super::ErrorKind;
 use super::{ApiError, Ports, require};
 use crate::ports::{BallWrite, MatchHead};
-use chrono::Utc;
 use pitchside_domain::auth::{Principal, Role};
 use pitchside_domain::event::{EventType, NewEvent};
 use pitchside_domain::ids::{MatchId, OrganizationId};
@@ -130,7 +129,7 @@ async fn emit(
             NewEvent {
                 kind: EventType::MatchScoreUpdated,
                 payload,
-                timestamp: Utc::now(),
+                timestamp: ports.clock.now(),
                 dedup_key: Some(format!("score:{id}:{revision}")),
             },
         )

@@ -3,8 +3,7 @@
 
 use super::ApiError;
 use super::ErrorKind;
-use crate::ports::{BlobStore, Queue};
-use chrono::Utc;
+use crate::ports::Ports;
 use pitchside_domain::stripe;
 use pitchside_domain::whatsapp::{SignatureError, verify_signature};
 use pitchside_domain::work::{INLINE_BODY_BYTES, QueuedWork, WorkKind};
@@ -38,25 +37,25 @@ const ASIDE_DAYS: i64 = 15;
 /// Queues a verified body for the worker, storing it aside first when it is too large
 /// for one queue message. Answers the queue's message id once the work is durable.
 pub async fn enqueue(
-    queue: &dyn Queue,
-    blobs: &dyn BlobStore,
+    ports: &Ports,
     kind: WorkKind,
     body: &[u8],
     request_id: Option<&str>,
 ) -> Result<String, ApiError> {
-    let now = Utc::now();
+    let now = ports.clock.now();
     let request_id = request_id.map(str::to_string);
     let work = if body.len() <= INLINE_BODY_BYTES {
         QueuedWork::new(kind, now, request_id, body)
     } else {
         let key = format!("work/{}", hex::encode(rand::random::<[u8; 16]>()));
-        blobs
+        ports
+            .blobs
             .put_blob(&key, body, now + chrono::Duration::days(ASIDE_DAYS))
             .await?;
         tracing::info!(blob = %key, bytes = body.len(), "body stored aside");
         QueuedWork::aside(kind, now, request_id, key)
     };
-    Ok(queue.send(&work.to_bytes()).await?)
+    Ok(ports.queue.send(&work.to_bytes()).await?)
 }
 
 fn too_large(limit: usize) -> ApiError {
@@ -70,8 +69,7 @@ fn too_large(limit: usize) -> ApiError {
 /// Verifies Meta's signature over the raw body and queues it. An error means nothing
 /// was queued.
 pub async fn accept(
-    queue: &dyn Queue,
-    blobs: &dyn BlobStore,
+    ports: &Ports,
     app_secret: &[u8],
     signature: Option<&str>,
     body: &[u8],
@@ -88,14 +86,7 @@ pub async fn accept(
     if body.len() > MAX_BODY_BYTES {
         return Err(too_large(MAX_BODY_BYTES));
     }
-    enqueue(
-        queue,
-        blobs,
-        WorkKind::WhatsappNotification,
-        body,
-        request_id,
-    )
-    .await
+    enqueue(ports, WorkKind::WhatsappNotification, body, request_id).await
 }
 
 /// The largest payment webhook accepted; Stripe's events are a few kilobytes.
@@ -104,8 +95,7 @@ pub const MAX_PAYMENT_BODY_BYTES: usize = 512 * 1024;
 /// Verifies Stripe's signature (with its replay tolerance) and queues the event. With
 /// no signing secret configured, payments are refused rather than trusted.
 pub async fn accept_payment(
-    queue: &dyn Queue,
-    blobs: &dyn BlobStore,
+    ports: &Ports,
     secret: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
@@ -118,12 +108,12 @@ pub async fn accept_payment(
             "payments are not configured: PITCHSIDE_STRIPE_WEBHOOK_SECRET is not set",
         ));
     };
-    stripe::verify(secret.as_bytes(), signature, body, Utc::now())
+    stripe::verify(secret.as_bytes(), signature, body, ports.clock.now())
         .map_err(|e| ApiError::new(ErrorKind::Unauthenticated, "bad_signature", e.to_string()))?;
     if body.len() > MAX_PAYMENT_BODY_BYTES {
         return Err(too_large(MAX_PAYMENT_BODY_BYTES));
     }
-    enqueue(queue, blobs, WorkKind::StripeEvent, body, request_id).await
+    enqueue(ports, WorkKind::StripeEvent, body, request_id).await
 }
 
 #[cfg(test)]

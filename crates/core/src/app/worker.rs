@@ -6,7 +6,6 @@
 use super::ErrorKind;
 use crate::ports::Ports;
 use crate::ports::{Applied, Player, Received, StoreError};
-use chrono::Utc;
 use pitchside_domain::availability::{self, Answer, Source};
 use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId};
@@ -80,7 +79,7 @@ async fn lot_timer(ports: &Ports, raw: &[u8]) -> Result<(), WorkError> {
         .map_err(|e| WorkError::Permanent(format!("unreadable lot timer: {e}")))?;
     let span =
         tracing::info_span!("timer", org = %timer.organization_id, auction = %timer.auction_id);
-    super::auction::timer(ports, &timer, chrono::Utc::now())
+    super::auction::timer(ports, &timer, ports.clock.now())
         .instrument(span)
         .await
         .map_err(|e| match e.kind {
@@ -99,7 +98,7 @@ async fn quarantine(
 ) -> Result<(), WorkError> {
     let entry = ports
         .quarantine
-        .quarantine(kind, reason, &detail, body, Utc::now())
+        .quarantine(kind, reason, &detail, body, ports.clock.now())
         .await?;
     warn!(quarantine_id = %entry.id, ?reason, %detail, "quarantined");
     outcome.quarantined += 1;
@@ -234,7 +233,7 @@ async fn tenant(
         message(ports, org, value, msg, outcome).await?;
     }
     for update in &value.statuses {
-        let Some(rec) = receipts::record(update, Utc::now()) else {
+        let Some(rec) = receipts::record(update, ports.clock.now()) else {
             info!(status = %update.status, message_id = %update.message_id, "a status Pitchside does not track");
             outcome.ignored += 1;
             continue;
@@ -246,7 +245,7 @@ async fn tenant(
                 emit(
                     ports,
                     org,
-                    receipts::status_updated(&rec, Utc::now()),
+                    receipts::status_updated(&rec, ports.clock.now()),
                     outcome,
                 )
                 .await?
@@ -283,7 +282,7 @@ async fn message(
     msg: &Message,
     outcome: &mut Outcome,
 ) -> Result<(), WorkError> {
-    let now = Utc::now();
+    let now = ports.clock.now();
     let sender = value.sender_of(msg);
     let player = player_of(ports, org, &sender).await?;
     let rec = inbound::record(
@@ -395,7 +394,7 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
             emit(
                 ports,
                 &org,
-                stripe::payment_confirmed(&p, Utc::now()),
+                stripe::payment_confirmed(&p, ports.clock.now()),
                 outcome,
             )
             .instrument(tracing::info_span!("tenant", org = %org, stripe_event = %p.event_id))

@@ -9,7 +9,6 @@ use super::ErrorKind;
 use super::auction;
 use super::authn::{Authenticator, Credential};
 use crate::ports::{ConnectionId, ConnectionInfo, ConnectionRegistry, ORG_ROOM};
-use chrono::Utc;
 use pitchside_domain::auth::Principal;
 use pitchside_domain::chat::{self, ChatError, ChatMessage};
 use pitchside_domain::event::{EventType, NewEvent};
@@ -276,7 +275,7 @@ async fn send_chat(
         from: who.user.clone(),
         name: name.map(str::to_string),
         text: text.to_string(),
-        sent_at: Utc::now(),
+        sent_at: ports.clock.now(),
     }
     .with_millis();
     ports.chat.post_chat(&who.org, &msg).await?;

@@ -37,6 +37,7 @@ pub use tickets::{TicketGrant, TicketStore};
 pub use pitchside_domain::catchup::LogBounds;
 pub use pitchside_domain::tenancy::{InboundRecord, Organization, Player};
 
+use crate::clock::{Clock, SystemClock};
 use std::sync::Arc;
 
 /// Every port a handler may need, behind trait objects so that the same handler runs
@@ -56,6 +57,8 @@ pub struct Ports {
     pub queue: Arc<dyn Queue>,
     pub registry: Arc<dyn ConnectionRegistry>,
     pub pusher: Arc<dyn Pusher>,
+    /// Where every handler takes `now` from.
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Every store port at once: the embedded and the DynamoDB store each implement them all.
@@ -90,6 +93,12 @@ impl<S> Store for S where
 }
 
 impl Ports {
+    /// The same ports on another clock (a test's).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Ports {
+        self.clock = clock;
+        self
+    }
+
     /// The ports of one store, with the queue, registry and pusher beside it.
     pub fn new<S: Store>(
         store: Arc<S>,
@@ -111,6 +120,7 @@ impl Ports {
             queue,
             registry,
             pusher,
+            clock: Arc::new(SystemClock),
         }
     }
 }

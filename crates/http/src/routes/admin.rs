@@ -117,12 +117,5 @@ pub async fn replay(
     headers: HeaderMap,
 ) -> Reply {
     check_key(&state, &headers)?;
-    let p = &state.ports;
-    Ok(ok(admin::replay(
-        p.quarantine.as_ref(),
-        p.queue.as_ref(),
-        p.blobs.as_ref(),
-        &id,
-    )
-    .await?))
+    Ok(ok(admin::replay(&state.ports, &id).await?))
 }

@@ -33,8 +33,7 @@ pub async fn receive(
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
     let id = accept(
-        state.ports.queue.as_ref(),
-        state.ports.blobs.as_ref(),
+        &state.ports,
         state.settings.whatsapp_app_secret.expose().as_bytes(),
         signature,
         &body,
@@ -69,8 +68,7 @@ pub async fn payment(
             .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
     };
     let id = accept_payment(
-        state.ports.queue.as_ref(),
-        state.ports.blobs.as_ref(),
+        &state.ports,
         state
             .settings
             .stripe_webhook_secret
