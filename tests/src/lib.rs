@@ -417,7 +417,7 @@ pub fn stripe_sign(secret: &str, body: &[u8], t: i64) -> String {
 }
 
 pub fn unix_now() -> i64 {
-    chrono_like_now() as i64
+    chrono_like_now().cast_signed()
 }
 
 /// A WhatsApp Cloud API notification carrying one text message.

@@ -1,6 +1,8 @@
 //! Each Lambda function binary, run as Lambda runs it: through the Runtime API, with the
 //! sample events of `infra/events/`, against the emulator.
 
+#![allow(clippy::disallowed_methods)] // a test may read the clock
+
 use pitchside_aws::{DynamoRegistry, DynamoStore, SqsQueue};
 use pitchside_core::ports::*;
 use pitchside_domain::auth::{Membership, Role};

@@ -205,7 +205,11 @@ async fn catch_up_pages_oldest_first(mode: Mode) {
 fn chrono_rfc3339_now() -> String {
     // A second back, so a clock tick between here and the first event cannot exclude it.
     let t = std::time::SystemTime::now() - std::time::Duration::from_secs(1);
-    let secs = t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        .cast_signed();
     chrono::DateTime::from_timestamp(secs, 0)
         .unwrap()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)

@@ -26,7 +26,7 @@ impl AuctionStore for DynamoStore {
             .map(|item| {
                 Ok((
                     get_s(&item, "doc")?.to_string(),
-                    get_n(&item, "revision")? as u64,
+                    get_n(&item, "revision")?.cast_unsigned(),
                 ))
             })
             .transpose()
@@ -107,7 +107,7 @@ impl ChatStore for DynamoStore {
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(keys::chat(org, room)))
             .scan_index_forward(false)
-            .limit(limit.clamp(1, 1000) as i32)
+            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
             .consistent_read(true)
             .send()
             .await

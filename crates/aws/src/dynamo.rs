@@ -210,7 +210,7 @@ impl DynamoStore {
     }
 
     fn expires_at(&self, now: DateTime<Utc>) -> AttributeValue {
-        n(now.timestamp() + self.retention.as_secs() as i64)
+        n(now.timestamp() + self.retention.as_secs().cast_signed())
     }
 
     async fn event(&self, org: &OrganizationId, id: EventId) -> StoreResult<Option<Event>> {
@@ -236,7 +236,7 @@ impl DynamoStore {
             .expression_attribute_values(":pk", s(keys::events(org)))
             .expression_attribute_values(":after", s(keys::event_sk(after)))
             .consistent_read(true)
-            .limit(limit.clamp(1, 1000) as i32)
+            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
             .send()
             .await
             .map_err(unavailable)?;
@@ -302,7 +302,7 @@ impl EventLog for DynamoStore {
             if let Some(k) = &new.dedup_key
                 && let Some(seen) = self.get(keys::dedup(org, k), keys::DEDUP).await?
             {
-                let id = EventId(get_n(&seen, "eventId")? as u64);
+                let id = EventId(get_n(&seen, "eventId")?.cast_unsigned());
                 let event = self.event(org, id).await?.ok_or_else(|| {
                     StoreError::unavailable(format!("event {id} of a dedup record is gone"))
                 })?;
@@ -312,7 +312,7 @@ impl EventLog for DynamoStore {
                 });
             }
             let head = match self.get(keys::org(org), keys::LOG).await? {
-                Some(item) => EventId(get_n(&item, "head")? as u64),
+                Some(item) => EventId(get_n(&item, "head")?.cast_unsigned()),
                 None => EventId::ZERO,
             };
             let event = new.clone().into_event(head.next(), org.clone());
@@ -405,7 +405,7 @@ impl EventLog for DynamoStore {
 
     async fn bounds(&self, org: &OrganizationId) -> StoreResult<LogBounds> {
         let head = match self.get(keys::org(org), keys::LOG).await? {
-            Some(item) => EventId(get_n(&item, "head")? as u64),
+            Some(item) => EventId(get_n(&item, "head")?.cast_unsigned()),
             None => return Ok(LogBounds::default()),
         };
         // What TTL has removed is what comes before the oldest event still held.

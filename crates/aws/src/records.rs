@@ -112,11 +112,13 @@ impl DynamoStore {
         if get_s(first, SK)? != keys::blob_chunk(0) {
             return Ok(None);
         }
-        let count = get_n(first, "chunks")? as usize;
+        let count = usize::try_from(get_n(first, "chunks")?).map_err(|_| corrupt("chunks"))?;
         if items.len() < count {
             return Err(corrupt("blob chunks"));
         }
-        let mut out = Vec::with_capacity(get_n(first, "bytes")? as usize);
+        let mut out = Vec::with_capacity(
+            usize::try_from(get_n(first, "bytes")?).map_err(|_| corrupt("bytes"))?,
+        );
         for item in items.iter().take(count) {
             let data = item
                 .get("data")
@@ -395,7 +397,7 @@ impl MatchStore for DynamoStore {
             .await
             .map_err(unavailable)?;
         let item = out.attributes.ok_or_else(|| corrupt("match head"))?;
-        Ok(get_n(&item, "revision")? as u64)
+        Ok(get_n(&item, "revision")?.cast_unsigned())
     }
 
     async fn match_head(
@@ -409,8 +411,8 @@ impl MatchStore for DynamoStore {
                 Ok(MatchHead {
                     setup: serde_json::from_str(get_s(&item, "setup")?)
                         .map_err(|_| corrupt("setup"))?,
-                    balls: get_n(&item, "balls")? as u32,
-                    revision: get_n(&item, "revision")? as u64,
+                    balls: u32::try_from(get_n(&item, "balls")?).map_err(|_| corrupt("balls"))?,
+                    revision: get_n(&item, "revision")?.cast_unsigned(),
                 })
             })
             .transpose()

@@ -39,8 +39,8 @@ impl SqsQueue {
             .client
             .receive_message()
             .queue_url(url)
-            .max_number_of_messages(max.clamp(1, MAX_BATCH) as i32)
-            .visibility_timeout(visibility.as_secs() as i32)
+            .max_number_of_messages(i32::try_from(max.clamp(1, MAX_BATCH)).unwrap_or(10))
+            .visibility_timeout(i32::try_from(visibility.as_secs()).unwrap_or(i32::MAX))
             .wait_time_seconds(wait.as_secs().min(MAX_WAIT_SECS) as i32)
             .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
             .send()

@@ -1,6 +1,8 @@
 //! The AWS adapters against the ports' shared suite, over HTTP to a real emulator (moto
 //! server, started by `make test`, which sets `AWS_ENDPOINT_URL`).
 
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test may panic and read the clock
+
 use pitchside_aws::{DynamoRegistry, DynamoStore, SqsQueue, bootstrap};
 use pitchside_port_suite as port_suite;
 

@@ -207,9 +207,10 @@ impl Settings {
             poll: Duration::from_millis(number(SSE_POLL_MS, 1000, 100..=60_000)?),
             lifetime: Duration::from_secs(number(SSE_LIFETIME_SECONDS, 300, 5..=840)?),
         };
-        let subscriber_buffer = number(SUBSCRIBER_BUFFER, 1024, 16..=65_536)? as usize;
-        let ws_rate = number(WS_RATE, 10, 1..=10_000)? as u32;
-        let ws_burst = number(WS_BURST, 20, 1..=10_000)? as u32;
+        let subscriber_buffer =
+            usize::try_from(number(SUBSCRIBER_BUFFER, 1024, 16..=65_536)?).unwrap_or(usize::MAX);
+        let ws_rate = u32::try_from(number(WS_RATE, 10, 1..=10_000)?).unwrap_or(u32::MAX);
+        let ws_burst = u32::try_from(number(WS_BURST, 20, 1..=10_000)?).unwrap_or(u32::MAX);
         let aws = match backend {
             Backend::Embedded => None,
             Backend::Aws => Some(AwsSettings {

@@ -263,6 +263,7 @@ pub fn authorize(claims: Claims, membership: Option<&Membership>) -> Result<Prin
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may take any time, the real one included
 mod tests {
     use super::*;
     use base64::Engine;

@@ -79,6 +79,7 @@ pub fn message_received(rec: &InboundRecord, now: DateTime<Utc>) -> NewEvent {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may take any time, the real one included
 mod tests {
     use super::*;
     use crate::ids::PlayerId;

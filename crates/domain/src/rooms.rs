@@ -92,6 +92,7 @@ pub fn visible_to(event: &Event, team: Option<&TeamId>) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may take any time, the real one included
 mod tests {
     use super::*;
     use crate::event::ENVELOPE_VERSION;

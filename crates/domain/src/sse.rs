@@ -35,6 +35,7 @@ pub fn retry_hint() -> String {
 pub const HEARTBEAT: &str = ": heartbeat\n\n";
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may take any time, the real one included
 mod tests {
     use super::*;
     use crate::event::{ENVELOPE_VERSION, EventId};

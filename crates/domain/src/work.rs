@@ -118,6 +118,7 @@ impl QueuedWork {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may take any time, the real one included
 mod tests {
     use super::*;
 

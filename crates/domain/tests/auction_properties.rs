@@ -3,6 +3,8 @@
 //! overseas places stay within their limits, every player is sold at most once, an
 //! accepted bid moves the lot's version by exactly one, and a refusal changes nothing.
 
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test may panic and read the clock
+
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use pitchside_domain::auction::*;
 use pitchside_domain::ids::{PlayerId, TeamId, UserId};
@@ -150,9 +152,10 @@ proptest! {
             let left: u64 = a.teams.values().map(|t| t.purse_left).sum();
             prop_assert_eq!(left + spent(&a), purses.iter().sum::<u64>());
             for (id, team_state) in &a.teams {
-                prop_assert!(team_state.squad.len() as u32 <= a.setup.squad.max, "{} over the squad max", id);
+                prop_assert!(u32::try_from(team_state.squad.len()).unwrap() <= a.setup.squad.max, "{} over the squad max", id);
                 prop_assert!(team_state.overseas <= a.setup.squad.overseas_max, "{} over the overseas max", id);
-                let overseas = team_state.squad.iter().filter(|p| a.pool[*p].player.overseas).count() as u32;
+                let overseas = team_state.squad.iter().filter(|p| a.pool[*p].player.overseas).count();
+                let overseas = u32::try_from(overseas).unwrap();
                 prop_assert_eq!(overseas, team_state.overseas);
             }
             // Every sold player is in exactly one squad: the buyer's.

@@ -2,6 +2,8 @@
 //! legal balls, wickets stop at ten, and undoing a ball restores the exact state before
 //! it.
 
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test may panic and read the clock
+
 use pitchside_domain::scoring::*;
 use proptest::prelude::*;
 
@@ -57,7 +59,7 @@ fn play(overs: u32, codes: &[u8]) -> Vec<Delivery> {
             _ => fielding_penalty = 5,
         }
         let d = Delivery {
-            seq: n as u32 + 1,
+            seq: u32::try_from(n).unwrap() + 1,
             innings,
             over: legal / 6,
             batter: striker.clone(),
@@ -137,7 +139,8 @@ proptest! {
                 let total: u32 = mine.iter().map(|x| x.runs.total).sum();
                 let awarded = i.penalty_runs.pre + i.penalty_runs.post;
                 prop_assert_eq!(i.runs, total + awarded, "total = sum of deliveries (and awards)");
-                let legal = mine.iter().filter(|x| x.is_legal()).count() as u32;
+                let legal = mine.iter().filter(|x| x.is_legal()).count();
+                let legal = u32::try_from(legal).unwrap();
                 prop_assert_eq!(i.legal_balls, legal);
                 prop_assert_eq!(overs_of(i.legal_balls), format!("{}.{}", legal / 6, legal % 6));
                 prop_assert!(i.legal_balls <= overs * 6);
@@ -150,7 +153,7 @@ proptest! {
                 let balls: u32 = i.bowling.iter().map(|b| b.legal_balls).sum();
                 prop_assert_eq!(balls, i.legal_balls);
                 prop_assert!(i.bowling.iter().map(|b| b.wickets).sum::<u32>() <= i.wickets);
-                prop_assert_eq!(i.fall_of_wickets.len() as u32, i.wickets);
+                prop_assert_eq!(u32::try_from(i.fall_of_wickets.len()).unwrap(), i.wickets);
             }
             // Every award to a fielding side is in exactly one place.
             let given: u32 = deliveries[..=n].iter().map(|x| x.fielding_penalty).sum();

@@ -21,7 +21,7 @@ impl AuctionStore for SqliteStore {
                 tx.query_row(
                     "SELECT doc, revision FROM auctions WHERE org = ?1 AND auction_id = ?2",
                     params![org.as_str(), id.as_str()],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.cast_unsigned())),
                 )
                 .optional()
                 .map_err(unavailable)
@@ -48,7 +48,7 @@ impl AuctionStore for SqliteStore {
                     Some(r) => tx.execute(
                         "UPDATE auctions SET doc = ?3, revision = revision + 1
                          WHERE org = ?1 AND auction_id = ?2 AND revision = ?4",
-                        params![org.as_str(), id.as_str(), doc, r as i64],
+                        params![org.as_str(), id.as_str(), doc, r.cast_signed()],
                     ),
                 }
                 .map_err(unavailable)?;
@@ -98,9 +98,10 @@ impl ChatStore for SqliteStore {
                     )
                     .map_err(unavailable)?;
                 let rows = stmt
-                    .query_map(params![org.as_str(), room, limit as i64], |r| {
-                        r.get::<_, String>(0)
-                    })
+                    .query_map(
+                        params![org.as_str(), room, i64::try_from(limit).unwrap_or(i64::MAX)],
+                        |r| r.get::<_, String>(0),
+                    )
                     .map_err(unavailable)?;
                 let mut out = rows
                     .map(|r| serde_json::from_str(&r.map_err(unavailable)?).map_err(corrupt))

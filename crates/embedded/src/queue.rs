@@ -71,7 +71,7 @@ impl SqliteQueue {
 
     async fn try_receive(&self, max: usize, visibility: Duration) -> StoreResult<Vec<Received>> {
         let max_receives = self.max_receives as i64;
-        let visibility_ms = visibility.as_millis() as i64;
+        let visibility_ms = i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX);
         self.db
             .write(move |tx| {
                 let now = Utc::now().timestamp_millis();
@@ -102,14 +102,14 @@ impl SqliteQueue {
                     )
                     .map_err(unavailable)?;
                 let mut got = stmt
-                    .query_map(params![now, visibility_ms, max as i64], |r| {
+                    .query_map(params![now, visibility_ms, i64::try_from(max).unwrap_or(i64::MAX)], |r| {
                         Ok((
                             r.get::<_, i64>(0)?,
                             Received {
                                 message_id: r.get(1)?,
                                 receipt: r.get(2)?,
                                 body: r.get(3)?,
-                                receive_count: r.get::<_, i64>(4)? as u32,
+                                receive_count: r.get::<_, u32>(4)?,
                             },
                         ))
                     })
@@ -130,7 +130,7 @@ impl Queue for SqliteQueue {
     }
 
     async fn send_delayed(&self, body: &[u8], delay: Duration) -> StoreResult<String> {
-        let delay = delay.min(MAX_DELAY).as_millis() as i64;
+        let delay = i64::try_from(delay.min(MAX_DELAY).as_millis()).unwrap_or(i64::MAX);
         self.send_at(body, Utc::now().timestamp_millis() + delay)
             .await
     }
@@ -180,11 +180,11 @@ impl Queue for SqliteQueue {
                         "SELECT message_id, body, receive_count FROM dead_letters ORDER BY seq LIMIT ?1",
                     )
                     .map_err(unavailable)?;
-                stmt.query_map(params![limit as i64], |r| {
+                stmt.query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
                     Ok(DeadLetter {
                         message_id: r.get(0)?,
                         body: r.get(1)?,
-                        receive_count: r.get::<_, i64>(2)? as u32,
+                        receive_count: r.get::<_, u32>(2)?,
                     })
                 })
                 .map_err(unavailable)?

@@ -183,7 +183,9 @@ impl QuarantineStore for SqliteStore {
                     .prepare("SELECT entry FROM quarantine ORDER BY last_ms DESC, id LIMIT ?1")
                     .map_err(unavailable)?;
                 let rows = stmt
-                    .query_map(params![limit as i64], |r| r.get::<_, String>(0))
+                    .query_map(params![i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+                        r.get::<_, String>(0)
+                    })
                     .map_err(unavailable)?;
                 rows.map(|r| serde_json::from_str(&r.map_err(unavailable)?).map_err(corrupt))
                     .collect()
@@ -277,7 +279,7 @@ fn head_of(tx: &Transaction<'_>, org: &str, id: &str) -> StoreResult<Option<Matc
         Ok(MatchHead {
             setup: serde_json::from_str(&setup).map_err(corrupt)?,
             balls,
-            revision: revision as u64,
+            revision: revision.cast_unsigned(),
         })
     })
     .transpose()
@@ -303,7 +305,7 @@ impl MatchStore for SqliteStore {
                     params![org.as_str(), id.as_str(), setup],
                     |r| r.get::<_, i64>(0),
                 )
-                .map(|r| r as u64)
+                .map(|r| r.cast_unsigned())
                 .map_err(unavailable)
             })
             .await

@@ -71,7 +71,7 @@ fn event_from_row(org: &OrganizationId, row: &rusqlite::Row<'_>) -> rusqlite::Re
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
     };
     Ok(Event {
-        id: EventId(id as u64),
+        id: EventId(id.cast_unsigned()),
         kind: kind.parse::<EventType>().map_err(|e| bad(e.to_string()))?,
         organization_id: org.clone(),
         timestamp: ms_to_time(ts_ms),
@@ -86,8 +86,8 @@ fn read_bounds(tx: &Transaction<'_>, org: &OrganizationId) -> Result<LogBounds, 
         params![org.as_str()],
         |r| {
             Ok(LogBounds {
-                head: EventId(r.get::<_, i64>(0)? as u64),
-                trimmed_through: EventId(r.get::<_, i64>(1)? as u64),
+                head: EventId(r.get::<_, i64>(0)?.cast_unsigned()),
+                trimmed_through: EventId(r.get::<_, i64>(1)?.cast_unsigned()),
             })
         },
     )
@@ -141,7 +141,7 @@ impl EventLog for SqliteStore {
                     "INSERT INTO events (org, id, type, ts_ms, payload, dedup_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![
                         org.as_str(),
-                        id.0 as i64,
+                        id.0.cast_signed(),
                         new.kind.as_str(),
                         new.timestamp.timestamp_millis(),
                         payload,
@@ -152,7 +152,7 @@ impl EventLog for SqliteStore {
                 tx.execute(
                     "INSERT INTO log_bounds (org, head) VALUES (?1, ?2)
                      ON CONFLICT (org) DO UPDATE SET head = excluded.head",
-                    params![org.as_str(), id.0 as i64],
+                    params![org.as_str(), id.0.cast_signed()],
                 )
                 .map_err(unavailable)?;
                 Ok(Appended { event: new.into_event(id, org), created: true })
@@ -167,14 +167,14 @@ impl EventLog for SqliteStore {
         limit: usize,
     ) -> StoreResult<LogPage> {
         let org = org.clone();
-        let limit = limit as i64;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.db
             .read(move |tx| {
                 let bounds = read_bounds(tx, &org)?;
                 let (sql, key) = match from {
                     ReadFrom::After(id) => (
                         format!("SELECT {EVENT_COLUMNS} FROM events WHERE org = ?1 AND id > ?2 ORDER BY id LIMIT ?3"),
-                        id.0 as i64,
+                        id.0.cast_signed(),
                     ),
                     ReadFrom::Since(t) => (
                         format!(

@@ -1,5 +1,7 @@
 //! The embedded adapters against the ports' shared suite.
 
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test may panic and read the clock
+
 use pitchside_core::live::MemoryRegistry;
 use pitchside_embedded::{Db, SqliteQueue, SqliteStore};
 use pitchside_port_suite as port_suite;

@@ -2,6 +2,8 @@
 //! signature checks and the worker itself. Nothing may panic, and every input has a
 //! clear outcome: read, refused with a reason, or quarantined.
 
+#![allow(clippy::unwrap_used, clippy::disallowed_methods)] // a test may panic and read the clock
+
 use pitchside_core::app::worker::{self, WorkError};
 use pitchside_core::live::{Hub, MemoryRegistry};
 use pitchside_core::ports::Ports;

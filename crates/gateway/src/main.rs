@@ -1,6 +1,9 @@
 //! `pitchside`: the local gateway (`serve`) that hosts every handler in one process, and
 //! the tools around it (`simulate`).
 
+// The command line's tools (demo tokens, simulated webhooks) sign with the wall clock.
+#![allow(clippy::disallowed_methods)]
+
 mod demo;
 mod serve;
 mod simulate;

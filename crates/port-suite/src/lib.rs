@@ -4,6 +4,8 @@
 //! Each suite works in organizations of its own (a random suffix), so suites can share
 //! one emulator and one database.
 
+#![allow(clippy::disallowed_methods)] // a test suite may read the clock
+
 use chrono::{Duration as Age, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::auth::{Membership, Role};

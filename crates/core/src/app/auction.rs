@@ -472,9 +472,15 @@ pub async fn put_player(
     body: PoolPlayer,
 ) -> Result<Value, ApiError> {
     require(who, &[Role::Auctioneer, Role::Admin], "changing the pool")?;
-    let c = change(ports, &who.org, &id, Op::Player(player, body), ports.clock.now())
-        .await
-        .map_err(|r| http_error(&id, r))?;
+    let c = change(
+        ports,
+        &who.org,
+        &id,
+        Op::Player(player, body),
+        ports.clock.now(),
+    )
+    .await
+    .map_err(|r| http_error(&id, r))?;
     answer(ports, &who.org, &id, c).await
 }
 
@@ -492,9 +498,15 @@ pub async fn open_lot(
     body: OpenLot,
 ) -> Result<Value, ApiError> {
     require(who, &[Role::Auctioneer], "opening a lot")?;
-    let c = change(ports, &who.org, &id, Op::Open(body.player_id), ports.clock.now())
-        .await
-        .map_err(|r| http_error(&id, r))?;
+    let c = change(
+        ports,
+        &who.org,
+        &id,
+        Op::Open(body.player_id),
+        ports.clock.now(),
+    )
+    .await
+    .map_err(|r| http_error(&id, r))?;
     answer(ports, &who.org, &id, c).await
 }
 
@@ -545,7 +557,15 @@ pub async fn place_bid(
         team_id: team,
         amount,
     };
-    match change(ports, &who.org, id, Op::Bid(bidder(who), bid), ports.clock.now()).await {
+    match change(
+        ports,
+        &who.org,
+        id,
+        Op::Bid(bidder(who), bid),
+        ports.clock.now(),
+    )
+    .await
+    {
         Ok(c) => Ok(lot_state(id, &c.auction)),
         Err(r) => Err((r.error, r.auction.map(|a| lot_state(id, &a)))),
     }

@@ -1,8 +1,8 @@
 //! Turning what a request presents (a bearer token, the cookie, a ticket) into a
 //! principal, and issuing tickets.
 
-use crate::clock::Clock;
 use super::ApiError;
+use crate::clock::Clock;
 use crate::ports::{Directory, TicketGrant, TicketStore};
 use chrono::Duration;
 use pitchside_domain::auth::{AuthError, Claims, Principal, TokenVerifier, authorize};

@@ -473,7 +473,7 @@ impl Auction {
         if bid.amount > expected && !self.on_grid_above(expected, bid.amount) {
             return Err(AuctionError::OffStep { expected });
         }
-        if team.squad.len() as u32 >= self.setup.squad.max {
+        if u32::try_from(team.squad.len()).unwrap_or(u32::MAX) >= self.setup.squad.max {
             return Err(AuctionError::SquadFull(bid.team_id.clone()));
         }
         let overseas = self

@@ -175,7 +175,7 @@ impl MatchState {
             .teams
             .iter()
             .find(|t| t.id == batting)
-            .map_or(11, |t| t.players.len() as u32);
+            .map_or(11, |t| u32::try_from(t.players.len()).unwrap_or(u32::MAX));
         let all_out = |most: u32| most.min(side.saturating_sub(1)).max(1);
         if super_over {
             // The side batting second in a super-over pair chases the first.

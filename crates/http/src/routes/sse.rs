@@ -78,7 +78,8 @@ pub async fn events(
         None => bounds.head,
         Some(after) => {
             if must_reset(after, bounds) {
-                let reset = Event::stream_reset(who.org.clone(), bounds.head, chrono::Utc::now());
+                let reset =
+                    Event::stream_reset(who.org.clone(), bounds.head, state.ports.clock.now());
                 pending.push_back(Bytes::from(sse::frame(&reset, &reset.to_json())));
             }
             resume_point(after, bounds)

@@ -71,7 +71,7 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
             let bucket = TokenBucket::new(
                 f64::from(state.settings.ws_rate),
                 f64::from(state.settings.ws_burst),
-                now_ms(),
+                state.ports.clock.now().timestamp_millis(),
             );
             let mut session = Session {
                 state: &state,
@@ -89,10 +89,6 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
         tracing::warn!(error = %e, "cannot remove the connection from the registry");
     }
     tracing::info!("websocket disconnected");
-}
-
-fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Where a connection's events come from.
@@ -184,7 +180,10 @@ impl Session<'_> {
     }
 
     async fn answer(&mut self, text: &str) -> String {
-        if !self.bucket.take(now_ms()) {
+        if !self
+            .bucket
+            .take(self.state.ports.clock.now().timestamp_millis())
+        {
             return app::ws::rate_limited();
         }
         let reply = app::ws::handle(&self.state.ports, self.conn, self.name, text).await;
