@@ -2,7 +2,7 @@
 .PHONY: run run-aws test bench lint fmt
 
 run:
-	cargo run --release -p pitchside -- serve --demo
+	cargo run --profile gateway -p pitchside -- serve --demo
 
 # The same gateway in AWS mode, against moto's DynamoDB and SQS (no Docker needed).
 run-aws:

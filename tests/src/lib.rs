@@ -38,6 +38,15 @@ pub fn binary() -> PathBuf {
 }
 
 /// A binary of the workspace, built next to the tests.
+/// A Lambda function's binary: from `PITCHSIDE_LAMBDA_DIR` when set (`make bench` points
+/// it at the release build, the profile `sam build` uses), else as `binary_named`.
+pub fn lambda_binary(name: &str) -> PathBuf {
+    match std::env::var_os("PITCHSIDE_LAMBDA_DIR") {
+        Some(dir) => Path::new(&dir).join(name),
+        None => binary_named(name),
+    }
+}
+
 pub fn binary_named(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // Tests run from target/<profile>/deps, binaries (the bench) from target/<profile>.

@@ -123,7 +123,7 @@ impl RuntimeApi {
     /// Starts a function binary against this API, with `env` (plus what the runtime
     /// client requires of the Lambda environment).
     pub fn spawn(&self, binary: &str, env: &[(String, String)]) -> Result<Child> {
-        let path = crate::binary_named(binary);
+        let path = crate::lambda_binary(binary);
         let mut cmd = Command::new(&path);
         cmd.env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", &self.addr)

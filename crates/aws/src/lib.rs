@@ -20,9 +20,16 @@ pub use registry::DynamoRegistry;
 pub use sqs::SqsQueue;
 
 /// The SDK configuration from the environment (credentials, region, and
-/// `AWS_ENDPOINT_URL` for an emulator).
+/// `AWS_ENDPOINT_URL` for an emulator), over rustls with ring: the SDK's default client
+/// would bring aws-lc as a second crypto library beside the one the functions already
+/// link, for no gain here.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
     aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(http)
         .load()
         .await
 }

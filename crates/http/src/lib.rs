@@ -3,6 +3,7 @@
 //! Lambda functions; it knows no backend (the ports arrive in `AppState`).
 
 pub mod error;
+pub mod extract;
 pub mod logging;
 pub mod routes;
 pub mod sockets;

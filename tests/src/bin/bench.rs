@@ -706,7 +706,7 @@ async fn lambdas(warm: usize) -> Result<Vec<LambdaRun>> {
         ("sse", "sse-events.json", "SseFunction"),
     ] {
         let event = sample(event)?;
-        let path = binary_named(name);
+        let path = pitchside_tests::lambda_binary(name);
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         let arm64 = format!(
             "{}/../target/sam-build/{stack_name}/bootstrap",

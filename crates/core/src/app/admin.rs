@@ -88,16 +88,6 @@ pub fn parse_limit(raw: Option<&str>) -> Result<Option<usize>, ApiError> {
     .transpose()
 }
 
-/// Parses an identifier from a path, answering a 400 that names it.
-pub fn parse_id<T>(raw: &str) -> Result<T, ApiError>
-where
-    T: std::str::FromStr,
-    T::Err: std::fmt::Display,
-{
-    raw.parse()
-        .map_err(|e: T::Err| ApiError::bad_request(e.to_string()))
-}
-
 async fn existing(dir: &dyn Directory, org: &OrganizationId) -> Result<(), ApiError> {
     dir.organization(org)
         .await?

@@ -2,14 +2,14 @@
 //! messages themselves travel over WebSocket.
 
 use super::HttpError;
-use super::auth::principal;
+use crate::extract::{Ids, JsonBody, Who};
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
-use pitchside_core::app::admin::{parse_body, parse_id, parse_limit};
-use pitchside_core::app::{ApiError, auction};
+use axum::extract::{Query, State};
+use pitchside_core::app::ApiError;
+use pitchside_core::app::admin::parse_limit;
+use pitchside_core::app::auction::{self, OpenLot};
+use pitchside_domain::auction::{AuctionSetup, PoolPlayer};
 use pitchside_domain::ids::{AuctionId, PlayerId};
 use pitchside_domain::rooms::Room;
 use serde::Deserialize;
@@ -19,58 +19,42 @@ type Reply = Result<Json<serde_json::Value>, HttpError>;
 
 pub async fn put(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    Who(who): Who,
+    Ids(id): Ids<AuctionId>,
+    JsonBody(setup): JsonBody<AuctionSetup>,
 ) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<AuctionId>(&id)?;
-    let done = auction::put_auction(&state.ports, &who, id, parse_body(&body)?).await?;
-    Ok(super::ok(done))
+    Ok(super::ok(
+        auction::put_auction(&state.ports, &who, id, setup).await?,
+    ))
 }
 
 pub async fn player(
     State(state): State<AppState>,
-    Path((id, player)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    Who(who): Who,
+    Ids((id, player)): Ids<(AuctionId, PlayerId)>,
+    JsonBody(body): JsonBody<PoolPlayer>,
 ) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<AuctionId>(&id)?;
-    let player = parse_id::<PlayerId>(&player)?;
-    let done = auction::put_player(&state.ports, &who, id, player, parse_body(&body)?).await?;
-    Ok(super::ok(done))
+    Ok(super::ok(
+        auction::put_player(&state.ports, &who, id, player, body).await?,
+    ))
 }
 
 pub async fn open(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    Who(who): Who,
+    Ids(id): Ids<AuctionId>,
+    JsonBody(body): JsonBody<OpenLot>,
 ) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<AuctionId>(&id)?;
-    let done = auction::open_lot(&state.ports, &who, id, parse_body(&body)?).await?;
-    Ok(super::ok(done))
+    Ok(super::ok(
+        auction::open_lot(&state.ports, &who, id, body).await?,
+    ))
 }
 
-pub async fn close(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<AuctionId>(&id)?;
+pub async fn close(State(state): State<AppState>, Who(who): Who, Ids(id): Ids<AuctionId>) -> Reply {
     Ok(super::ok(auction::close_lot(&state.ports, &who, id).await?))
 }
 
-pub async fn get(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<AuctionId>(&id)?;
+pub async fn get(State(state): State<AppState>, Who(who): Who, Ids(id): Ids<AuctionId>) -> Reply {
     Ok(super::ok(auction::get(&state.ports, &who, id).await?))
 }
 
@@ -83,11 +67,10 @@ pub struct HistoryParams {
 /// to its members only).
 pub async fn history(
     State(state): State<AppState>,
-    Path(room): Path<String>,
-    headers: HeaderMap,
+    Who(who): Who,
+    Ids(room): Ids<String>,
     Query(q): Query<HistoryParams>,
 ) -> Reply {
-    let who = principal(&state, &headers, None).await?;
     let room: Room = room
         .parse()
         .map_err(|e: pitchside_domain::rooms::InvalidRoom| ApiError::bad_request(e.to_string()))?;

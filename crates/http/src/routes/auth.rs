@@ -1,4 +1,4 @@
-//! `POST /auth/ticket`, and the extraction of a principal from a request.
+//! `POST /auth/ticket`: a single-use ticket for SSE and WebSocket, for a token.
 
 use super::{HttpError, record_org};
 use crate::state::AppState;
@@ -8,24 +8,6 @@ use axum::http::HeaderMap;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use pitchside_core::app::ApiError;
 use pitchside_core::app::authn::credential;
-use pitchside_domain::auth::Principal;
-
-/// Authenticates a request from its header, `ticket` query parameter or cookie.
-pub async fn principal(
-    state: &AppState,
-    headers: &HeaderMap,
-    ticket: Option<&str>,
-) -> Result<Principal, ApiError> {
-    let header = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
-    };
-    let cred = credential(header(AUTHORIZATION), ticket, header(COOKIE))?;
-    let who = state.auth.authenticate(&cred).await?;
-    record_org(&who.org);
-    Ok(who)
-}
 
 pub async fn ticket(
     State(state): State<AppState>,

@@ -1,7 +1,7 @@
 //! `GET /events/catch-up`.
 
 use super::HttpError;
-use super::auth::principal;
+use crate::extract::principal;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Query, State};

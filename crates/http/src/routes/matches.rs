@@ -3,62 +3,44 @@
 //! is answered as the contract shows it, not inside `{"success", "data"}`.
 
 use super::HttpError;
-use super::auth::principal;
+use crate::extract::{Ids, JsonBody, Who};
 use crate::state::AppState;
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use pitchside_core::app::admin::{parse_body, parse_id};
+use axum::extract::State;
 use pitchside_core::app::scoring;
 use pitchside_domain::ids::MatchId;
+use pitchside_domain::scoring::{Delivery, MatchSetup};
 
 type Reply = Result<Json<serde_json::Value>, HttpError>;
 
 pub async fn put(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    Who(who): Who,
+    Ids(id): Ids<MatchId>,
+    JsonBody(setup): JsonBody<MatchSetup>,
 ) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<MatchId>(&id)?;
-    let done = scoring::put_match(&state.ports, &who, id, parse_body(&body)?).await?;
+    let done = scoring::put_match(&state.ports, &who, id, setup).await?;
     Ok(super::ok(done))
 }
 
 pub async fn ball(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
+    Who(who): Who,
+    Ids(id): Ids<MatchId>,
+    JsonBody(ball): JsonBody<Delivery>,
 ) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<MatchId>(&id)?;
-    let card =
-        scoring::post_ball(&state.ports, &state.scores, &who, id, parse_body(&body)?).await?;
-    Ok(Json(card))
+    Ok(Json(
+        scoring::post_ball(&state.ports, &state.scores, &who, id, ball).await?,
+    ))
 }
 
-pub async fn undo(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<MatchId>(&id)?;
+pub async fn undo(State(state): State<AppState>, Who(who): Who, Ids(id): Ids<MatchId>) -> Reply {
     Ok(Json(
         scoring::undo(&state.ports, &state.scores, &who, id).await?,
     ))
 }
 
-pub async fn score(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Reply {
-    let who = principal(&state, &headers, None).await?;
-    let id = parse_id::<MatchId>(&id)?;
+pub async fn score(State(state): State<AppState>, Who(who): Who, Ids(id): Ids<MatchId>) -> Reply {
     Ok(Json(
         scoring::score(&state.ports, &state.scores, &who, id).await?,
     ))

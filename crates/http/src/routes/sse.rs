@@ -2,7 +2,7 @@
 //! with no gap and no double at the seam.
 
 use super::HttpError;
-use super::auth::principal;
+use crate::extract::principal;
 use crate::state::{AppState, SseSource};
 use axum::body::Body;
 use axum::extract::{Query, State};

@@ -3,7 +3,7 @@
 //! the client sends can change it.
 
 use super::HttpError;
-use super::auth::principal;
+use crate::extract::principal;
 use crate::state::{AppState, WsDelivery};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
