@@ -111,10 +111,13 @@ impl Env {
             pitchside_aws::bootstrap::create_table(&aws_sdk_dynamodb::Client::new(&sdk), &name)
                 .await
                 .unwrap();
-            let (url, dlq) =
-                pitchside_aws::bootstrap::create_queues(&aws_sdk_sqs::Client::new(&sdk), &name, 5)
-                    .await
-                    .unwrap();
+            let (url, dlq) = pitchside_aws::bootstrap::create_queues(
+                &aws_sdk_sqs::Client::new(&sdk),
+                &name,
+                pitchside_domain::limits::MAX_RECEIVES,
+            )
+            .await
+            .unwrap();
             vars.push(("PITCHSIDE_BACKEND".into(), "aws".into()));
             vars.push(("PITCHSIDE_TABLE".into(), name));
             vars.push(("PITCHSIDE_QUEUE_URL".into(), url));

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use pitchside_core::ports::*;
 use pitchside_domain::chat::ChatMessage;
 use pitchside_domain::ids::{AuctionId, OrganizationId};
+use pitchside_domain::limits::CHAT_PAGE;
 
 /// Chat history is kept for 90 days.
 const CHAT_TTL_SECS: i64 = 90 * 24 * 3600;
@@ -107,7 +108,7 @@ impl ChatStore for DynamoStore {
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(keys::chat(org, room)))
             .scan_index_forward(false)
-            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
+            .limit(i32::try_from(CHAT_PAGE.clamp(Some(limit))).unwrap_or(i32::MAX))
             .consistent_read(true)
             .send()
             .await

@@ -10,9 +10,6 @@ use aws_sdk_dynamodb::types::{
 use aws_sdk_sqs::types::QueueAttributeName;
 use pitchside_core::ports::StoreError;
 
-/// Receives before SQS moves a message to the dead-letter queue.
-pub const MAX_RECEIVES: u32 = 5;
-
 pub async fn create_table(
     client: &aws_sdk_dynamodb::Client,
     table: &str,

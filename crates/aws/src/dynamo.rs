@@ -14,6 +14,7 @@ use pitchside_core::ports::*;
 use pitchside_domain::auth::Membership;
 use pitchside_domain::event::{ENVELOPE_VERSION, Event, EventId, EventType, NewEvent};
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
+use pitchside_domain::limits::CATCH_UP_PAGE;
 use pitchside_domain::receipts::{self, StatusChange, StatusRecord};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -236,7 +237,7 @@ impl DynamoStore {
             .expression_attribute_values(":pk", s(keys::events(org)))
             .expression_attribute_values(":after", s(keys::event_sk(after)))
             .consistent_read(true)
-            .limit(i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000))
+            .limit(i32::try_from(CATCH_UP_PAGE.clamp(Some(limit))).unwrap_or(i32::MAX))
             .send()
             .await
             .map_err(unavailable)?;

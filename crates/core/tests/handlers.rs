@@ -263,11 +263,7 @@ async fn a_late_bid_extends_the_lot_and_the_timer_closes_it_only_at_the_new_end(
     // 25 s in, 5 s are left: the soft close makes it 10 from the bid.
     w.clock.advance(Duration::seconds(25));
     let ack = bid(&w.ports, &id, "t_a", 100).await.unwrap();
-    assert_eq!(
-        ack["lot"]["endsAt"],
-        "2027-03-14T18:00:35.000Z",
-        "{ack}"
-    );
+    assert_eq!(ack["lot"]["endsAt"], "2027-03-14T18:00:35.000Z", "{ack}");
 
     // The timer fires at the lot's first end: nothing closes.
     w.clock.advance(Duration::seconds(5));

@@ -11,10 +11,6 @@ pub struct LogBounds {
     pub trimmed_through: EventId,
 }
 
-/// The default and largest catch-up page.
-pub const DEFAULT_LIMIT: usize = 100;
-pub const MAX_LIMIT: usize = 1000;
-
 /// A client that resumes after `after` must reload its state when the log cannot give
 /// it everything after that id: the events right after it were trimmed by retention,
 /// or the id is beyond the log's head (the log was reset, or the id is from another
@@ -36,11 +32,6 @@ pub fn resume_point(after: EventId, bounds: LogBounds) -> EventId {
 /// the page is empty, so polling with it never skips or repeats.
 pub fn next_cursor(events: &[Event], start: EventId) -> EventId {
     events.last().map_or(start, |e| e.id)
-}
-
-/// Clamps a requested page size.
-pub fn clamp_limit(requested: Option<usize>) -> usize {
-    requested.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
 }
 
 #[cfg(test)]
@@ -73,10 +64,7 @@ mod tests {
     }
 
     #[test]
-    fn limits_are_clamped() {
-        assert_eq!(clamp_limit(None), DEFAULT_LIMIT);
-        assert_eq!(clamp_limit(Some(0)), 1);
-        assert_eq!(clamp_limit(Some(5000)), MAX_LIMIT);
+    fn an_empty_page_keeps_its_cursor() {
         assert_eq!(next_cursor(&[], EventId(3)), EventId(3));
     }
 }

@@ -8,6 +8,7 @@ pub mod chat;
 pub mod event;
 pub mod ids;
 pub mod inbound;
+pub mod limits;
 pub mod quarantine;
 pub mod receipts;
 pub mod rooms;

@@ -168,7 +168,7 @@ fn ports(dir: &std::path::Path) -> Ports {
     let store = Arc::new(SqliteStore::new(db.clone()));
     Ports::new(
         store,
-        Arc::new(SqliteQueue::new(db, 5)),
+        Arc::new(SqliteQueue::new(db, pitchside_domain::limits::MAX_RECEIVES)),
         Arc::new(MemoryRegistry::default()),
         Arc::new(Hub::new(16)),
     )

@@ -10,6 +10,7 @@ use pitchside_core::config::{self, Settings};
 use pitchside_core::live::{Hub, MemoryRegistry};
 use pitchside_core::ports::Ports;
 use pitchside_domain::auth::TokenVerifier;
+use pitchside_domain::limits::MAX_RECEIVES;
 use pitchside_embedded::{Db, SqliteQueue, SqliteStore};
 use pitchside_http::routes;
 use pitchside_http::sockets::LocalSockets;
@@ -18,10 +19,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::watch;
 use tracing::info;
-
-/// Receives before a queued message goes to the dead letters (embedded; on AWS, the
-/// queue's redrive policy).
-const MAX_RECEIVES: u32 = 5;
 
 /// The kernel send buffer of each connection (Linux doubles it for bookkeeping).
 const SEND_BUFFER_BYTES: usize = 64 * 1024;
@@ -196,7 +193,7 @@ pub async fn aws_bootstrap(table: &str, queue: &str) -> Result<()> {
     let (url, dlq) = pitchside_aws::bootstrap::create_queues(
         &aws_sdk_sqs::Client::new(&sdk),
         queue,
-        pitchside_aws::bootstrap::MAX_RECEIVES,
+        MAX_RECEIVES,
     )
     .await
     .with_context(|| format!("creating queue {queue}"))?;

@@ -6,6 +6,7 @@ use super::ErrorKind;
 use crate::ports::{Directory, Organization, Player, Ports, QuarantineStore};
 use pitchside_domain::auth::{Membership, Role};
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
+use pitchside_domain::limits::QUARANTINE_PAGE;
 use pitchside_domain::quarantine;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -181,9 +182,7 @@ pub async fn quarantined(
     store: &dyn QuarantineStore,
     limit: Option<usize>,
 ) -> Result<Vec<quarantine::Entry>, ApiError> {
-    Ok(store
-        .quarantined(limit.unwrap_or(100).clamp(1, 1000))
-        .await?)
+    Ok(store.quarantined(QUARANTINE_PAGE.clamp(limit)).await?)
 }
 
 /// Queues a quarantined payload again, as it was received; once the cause is fixed the

@@ -11,6 +11,7 @@ use pitchside_core::app::admin::parse_limit;
 use pitchside_core::app::auction::{self, OpenLot};
 use pitchside_domain::auction::{AuctionSetup, PoolPlayer};
 use pitchside_domain::ids::{AuctionId, PlayerId};
+use pitchside_domain::limits::CHAT_PAGE;
 use pitchside_domain::rooms::Room;
 use serde::Deserialize;
 use serde_json::json;
@@ -77,7 +78,7 @@ pub async fn history(
     if !room.admits(who.team_id.as_ref()) {
         return Err(ApiError::not_found("room").into());
     }
-    let limit = parse_limit(q.limit.as_deref())?.unwrap_or(50).clamp(1, 500);
+    let limit = CHAT_PAGE.clamp(parse_limit(q.limit.as_deref())?);
     let messages = state
         .ports
         .chat

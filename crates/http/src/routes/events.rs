@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use pitchside_core::app::catchup::{CatchUp, catch_up as read, parse_from};
-use pitchside_domain::catchup::clamp_limit;
+use pitchside_domain::limits::CATCH_UP_PAGE;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -32,7 +32,7 @@ pub async fn catch_up(
             &who.org,
             who.team_id.as_ref(),
             from,
-            clamp_limit(limit),
+            CATCH_UP_PAGE.clamp(limit),
         )
         .await?,
     ))
