@@ -1,0 +1,82 @@
+//! The event log: ids per organization, dedup keys, reads by id and time, concurrent appends.
+
+use crate::{fresh_org, new_event};
+use chrono::{Duration as Age, Utc};
+use pitchside_core::ports::*;
+use pitchside_domain::event::EventId;
+
+pub async fn event_log(log: &dyn EventLog) {
+    let a = fresh_org("log-a");
+    let b = fresh_org("log-b");
+    assert_eq!(log.bounds(&a).await.unwrap(), LogBounds::default());
+
+    let first = log.append(&a, new_event("one", Some("k1"))).await.unwrap();
+    assert!(first.created);
+    assert_eq!(first.event.id, EventId(1));
+    assert_eq!(first.event.organization_id, a);
+    let second = log.append(&a, new_event("two", None)).await.unwrap();
+    assert_eq!(second.event.id, EventId(2));
+    // Another organization has its own sequence.
+    let other = log.append(&b, new_event("b-one", None)).await.unwrap();
+    assert_eq!(other.event.id, EventId(1));
+
+    // The same dedup key returns the first event and writes nothing.
+    let again = log
+        .append(&a, new_event("one, redelivered", Some("k1")))
+        .await
+        .unwrap();
+    assert!(!again.created);
+    assert_eq!(again.event, first.event);
+    // A dedup key is scoped to its organization.
+    assert!(
+        log.append(&b, new_event("b-two", Some("k1")))
+            .await
+            .unwrap()
+            .created
+    );
+
+    let page = log
+        .read(&a, ReadFrom::After(EventId::ZERO), 10)
+        .await
+        .unwrap();
+    assert_eq!(page.events, vec![first.event.clone(), second.event.clone()]);
+    assert_eq!(page.bounds.head, EventId(2));
+    let page = log.read(&a, ReadFrom::After(EventId(1)), 10).await.unwrap();
+    assert_eq!(page.events, vec![second.event.clone()]);
+    let page = log
+        .read(&a, ReadFrom::After(EventId::ZERO), 1)
+        .await
+        .unwrap();
+    assert_eq!(page.events, vec![first.event.clone()]);
+    let page = log.read(&a, ReadFrom::After(EventId(2)), 10).await.unwrap();
+    assert!(page.events.is_empty());
+
+    let since = log
+        .read(
+            &a,
+            ReadFrom::Since(first.event.timestamp - Age::seconds(1)),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(since.events.len(), 2);
+    let future = log
+        .read(&a, ReadFrom::Since(Utc::now() + Age::hours(1)), 10)
+        .await
+        .unwrap();
+    assert!(future.events.is_empty());
+
+    // Concurrent appends never share an id.
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        tasks.push(log.append(&a, new_event(&format!("c{i}"), None)));
+    }
+    let mut ids: Vec<u64> = futures_util::future::join_all(tasks)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().event.id.0)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, (3..23).collect::<Vec<_>>());
+    assert_eq!(log.bounds(&a).await.unwrap().head, EventId(22));
+}

@@ -1,0 +1,81 @@
+//! The queue: at-least-once, visibility, receive counts and the dead letters.
+
+use pitchside_core::ports::*;
+use std::time::Duration;
+
+/// `queue` must be empty and dead-letter after `max_receives` receives.
+pub async fn queue(queue: &dyn Queue, max_receives: u32) {
+    let hidden = Duration::from_secs(30);
+    let now = Duration::ZERO;
+    assert!(queue.receive(10, hidden, now).await.unwrap().is_empty());
+
+    let id1 = queue.send(b"first").await.unwrap();
+    let id2 = queue.send(b"second").await.unwrap();
+    assert_ne!(id1, id2);
+    let got = queue
+        .receive(10, hidden, Duration::from_secs(2))
+        .await
+        .unwrap();
+    let bodies: Vec<&[u8]> = got.iter().map(|r| r.body.as_slice()).collect();
+    assert_eq!(bodies, [b"first".as_slice(), b"second".as_slice()]);
+    assert!(got.iter().all(|r| r.receive_count == 1));
+    // Received messages are hidden until their visibility timeout.
+    assert!(queue.receive(10, hidden, now).await.unwrap().is_empty());
+    for r in &got {
+        queue.delete(&r.receipt).await.unwrap();
+    }
+
+    // A message never deleted comes back (visibility 0) with its count, then goes to
+    // the dead letters after max_receives.
+    let poison = queue.send(b"poison").await.unwrap();
+    for n in 1..=max_receives {
+        let got = queue
+            .receive(1, Duration::ZERO, Duration::from_secs(2))
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 1, "receive {n}");
+        assert_eq!(
+            (got[0].message_id.as_str(), got[0].receive_count),
+            (poison.as_str(), n)
+        );
+    }
+    assert!(
+        queue
+            .receive(1, Duration::ZERO, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let dead = queue.dead_letters(10).await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].body.as_slice(), dead[0].receive_count),
+        (b"poison".as_slice(), max_receives)
+    );
+
+    // A long poll returns as soon as a message arrives.
+    let body = b"late".to_vec();
+    let (got, _) = tokio::join!(queue.receive(1, hidden, Duration::from_secs(10)), async {
+        tokio::task::yield_now().await;
+        queue.send(&body).await.unwrap()
+    });
+    let got = got.unwrap();
+    assert_eq!(got.len(), 1);
+    queue.delete(&got[0].receipt).await.unwrap();
+
+    // A delayed message stays out of sight until its delay has passed.
+    let sent = std::time::Instant::now();
+    queue
+        .send_delayed(b"timer", Duration::from_secs(1))
+        .await
+        .unwrap();
+    assert!(queue.receive(1, hidden, now).await.unwrap().is_empty());
+    let got = queue
+        .receive(1, hidden, Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(got.len(), 1, "the delayed message arrives");
+    assert_eq!(got[0].body, b"timer");
+    assert!(sent.elapsed() >= Duration::from_millis(900));
+    queue.delete(&got[0].receipt).await.unwrap();
+}

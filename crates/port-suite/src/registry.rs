@@ -1,0 +1,50 @@
+//! The connection registry: rooms per organization, lookups.
+
+use crate::fresh_org;
+use pitchside_core::ports::*;
+use pitchside_domain::ids::{OrganizationId, UserId};
+
+pub async fn registry(reg: &dyn ConnectionRegistry) {
+    let a = fresh_org("reg-a");
+    let b = fresh_org("reg-b");
+    // Connection ids are unique across organizations (API Gateway's are global).
+    let tag = hex::encode(rand::random::<[u8; 4]>());
+    let c = |n: &str| ConnectionId(format!("{n}-{tag}"));
+    let conn = |id: &str, org: &OrganizationId| ConnectionInfo {
+        id: c(id),
+        org: org.clone(),
+        user: UserId::new("u").unwrap(),
+    };
+    reg.register(&conn("c1", &a)).await.unwrap();
+    reg.register(&conn("c2", &a)).await.unwrap();
+    reg.register(&conn("c3", &b)).await.unwrap();
+    assert_eq!(reg.lookup(&c("c3")).await.unwrap(), Some(conn("c3", &b)));
+    assert_eq!(reg.lookup(&c("c9")).await.unwrap(), None);
+    // Joining as another organization's connection is refused.
+    assert!(reg.join(&b, &c("c1"), "auction:a1").await.is_err());
+    assert!(reg.members(&b, "auction:a1").await.unwrap().is_empty());
+    let mut members = reg.members(&a, ORG_ROOM).await.unwrap();
+    members.sort();
+    assert_eq!(members, vec![c("c1"), c("c2")]);
+    assert_eq!(reg.members(&b, ORG_ROOM).await.unwrap(), vec![c("c3")]);
+
+    reg.join(&a, &c("c1"), "auction:a1").await.unwrap();
+    assert_eq!(reg.members(&a, "auction:a1").await.unwrap(), vec![c("c1")]);
+    assert!(
+        reg.members(&b, "auction:a1").await.unwrap().is_empty(),
+        "rooms are per organization"
+    );
+    reg.leave(&a, &c("c1"), "auction:a1").await.unwrap();
+    assert!(reg.members(&a, "auction:a1").await.unwrap().is_empty());
+
+    reg.join(&a, &c("c2"), "team:t1").await.unwrap();
+    reg.remove(&a, &c("c2")).await.unwrap();
+    assert_eq!(reg.members(&a, ORG_ROOM).await.unwrap(), vec![c("c1")]);
+    assert!(reg.members(&a, "team:t1").await.unwrap().is_empty());
+    // Removing twice is harmless ($disconnect is best-effort and may repeat).
+    reg.remove(&a, &c("c2")).await.unwrap();
+    assert_eq!(reg.lookup(&c("c2")).await.unwrap(), None);
+    // Another organization cannot remove a connection that is not its own.
+    reg.remove(&b, &c("c1")).await.unwrap();
+    assert_eq!(reg.members(&a, ORG_ROOM).await.unwrap(), vec![c("c1")]);
+}
