@@ -6,12 +6,20 @@
 
 pub mod apigw;
 mod auctions;
+mod availability;
+mod blobs;
 pub mod bootstrap;
+mod directory;
 pub mod dynamo;
 pub mod keys;
+mod log;
+mod matches;
+mod messages;
+mod quarantine;
 mod records;
 pub mod registry;
 pub mod sqs;
+mod tickets;
 pub mod wiring;
 
 pub use apigw::ApiGatewayPusher;
