@@ -1,5 +1,6 @@
 use super::*;
 use chrono::TimeZone;
+use serde_json::json;
 
 const LAKH: u64 = 100_000;
 const CRORE: u64 = 100 * LAKH;
@@ -343,4 +344,43 @@ fn the_setup_is_locked_once_lots_open_and_the_document_round_trips() {
     let v = a.view();
     assert_eq!(v["teams"][0]["purseLeft"], 20 * CRORE - 20 * LAKH);
     assert_eq!(v["results"][0]["soldTo"]["teamId"], "t_1");
+}
+
+#[test]
+fn the_views_keep_the_wire_names() {
+    let mut a = auction();
+    a.open_lot(&player("p_1"), t0()).unwrap();
+    let lot = a.lot_view();
+    let keys: Vec<&str> = lot
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "basePrice",
+            "bids",
+            "currentBid",
+            "endsAt",
+            "leadingTeam",
+            "lot",
+            "name",
+            "nextBid",
+            "overseas",
+            "playerId",
+            "round",
+            "version"
+        ]
+    );
+    assert!(lot["currentBid"].is_null() && lot["leadingTeam"].is_null());
+    let v = a.view();
+    let entry = &v["pool"][0];
+    assert_eq!(entry["playerId"], "p_1");
+    assert_eq!(entry["status"], "available");
+    assert!(entry["basePrice"].is_u64() && entry["name"].is_string());
+    assert_eq!(v["lot"], lot);
+    a.close_lot(secs(1)).unwrap();
+    assert!(a.lot_view().is_null());
 }

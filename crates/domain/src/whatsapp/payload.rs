@@ -8,6 +8,8 @@
 //! error. Since 2026 Meta may identify a sender only by a business-scoped user id, so no
 //! sender field is required either.
 
+use super::content::content_of;
+use super::fields::{errors_of, scalar_of, seconds_of, str_of, string_of};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -367,107 +369,6 @@ fn read_message(m: &Map<String, Value>) -> Result<Message, String> {
     })
 }
 
-const MEDIA_TYPES: [&str; 5] = ["image", "audio", "video", "document", "sticker"];
-
-/// The content of a known type, or `None` when the type is unknown or its block is not
-/// where Meta puts it.
-fn content_of(kind: &str, m: &Map<String, Value>) -> Option<Content> {
-    let block = || m.get(kind).and_then(Value::as_object);
-    match kind {
-        "text" => Some(Content::Text {
-            body: string_of(block()?, "body")?,
-        }),
-        "interactive" => {
-            let b = block()?;
-            match str_of(b, "type")? {
-                "button_reply" => {
-                    let r = b.get("button_reply")?.as_object()?;
-                    Some(Content::ButtonReply {
-                        id: string_of(r, "id")?,
-                        title: string_of(r, "title").unwrap_or_default(),
-                    })
-                }
-                "list_reply" => {
-                    let r = b.get("list_reply")?.as_object()?;
-                    Some(Content::ListReply {
-                        id: string_of(r, "id")?,
-                        title: string_of(r, "title").unwrap_or_default(),
-                        description: string_of(r, "description"),
-                    })
-                }
-                _ => None,
-            }
-        }
-        "button" => {
-            let b = block()?;
-            Some(Content::Button {
-                payload: string_of(b, "payload"),
-                text: string_of(b, "text").unwrap_or_default(),
-            })
-        }
-        "reaction" => {
-            let b = block()?;
-            Some(Content::Reaction {
-                message_id: string_of(b, "message_id")?,
-                emoji: string_of(b, "emoji").filter(|e| !e.is_empty()),
-            })
-        }
-        k if MEDIA_TYPES.contains(&k) => {
-            let b = block()?;
-            Some(Content::Media(Media {
-                media_type: k.to_string(),
-                id: scalar_of(b, "id")?,
-                mime_type: string_of(b, "mime_type"),
-                sha256: string_of(b, "sha256"),
-                caption: string_of(b, "caption"),
-                filename: string_of(b, "filename"),
-                voice: b.get("voice").and_then(Value::as_bool),
-                animated: b.get("animated").and_then(Value::as_bool),
-            }))
-        }
-        "location" => {
-            let b = block()?;
-            Some(Content::Location {
-                latitude: number_of(b, "latitude")?,
-                longitude: number_of(b, "longitude")?,
-                name: string_of(b, "name"),
-                address: string_of(b, "address"),
-            })
-        }
-        "contacts" => {
-            let cards = m.get("contacts")?.as_array()?;
-            Some(Content::Contacts {
-                contacts: cards
-                    .iter()
-                    .filter_map(Value::as_object)
-                    .map(|c| SharedContact {
-                        formatted_name: c
-                            .get("name")
-                            .and_then(Value::as_object)
-                            .and_then(|n| string_of(n, "formatted_name")),
-                        phones: c
-                            .get("phones")
-                            .and_then(Value::as_array)
-                            .map(|ps| {
-                                ps.iter()
-                                    .filter_map(Value::as_object)
-                                    .filter_map(|p| {
-                                        string_of(p, "wa_id").or_else(|| string_of(p, "phone"))
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
-                    })
-                    .collect(),
-            })
-        }
-        "unsupported" | "unknown" => Some(Content::Unsupported {
-            errors: errors_of(m),
-        }),
-        _ => None,
-    }
-}
-
 fn read_status(s: &Map<String, Value>) -> Result<StatusUpdate, String> {
     Ok(StatusUpdate {
         message_id: string_of(s, "id")
@@ -481,26 +382,6 @@ fn read_status(s: &Map<String, Value>) -> Result<StatusUpdate, String> {
         },
         errors: errors_of(s),
     })
-}
-
-fn errors_of(m: &Map<String, Value>) -> Vec<WaError> {
-    m.get("errors")
-        .and_then(Value::as_array)
-        .map(|errs| {
-            errs.iter()
-                .filter_map(Value::as_object)
-                .map(|e| WaError {
-                    code: e.get("code").and_then(Value::as_i64),
-                    title: string_of(e, "title"),
-                    message: string_of(e, "message"),
-                    details: e
-                        .get("error_data")
-                        .and_then(Value::as_object)
-                        .and_then(|d| string_of(d, "details")),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The objects of an array field; a missing field is empty, anything else an error.
@@ -521,38 +402,4 @@ fn objects<'a>(
         )));
     }
     Ok(items.iter().filter_map(Value::as_object))
-}
-
-fn str_of<'a>(m: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    m.get(name).and_then(Value::as_str)
-}
-
-fn string_of(m: &Map<String, Value>, name: &str) -> Option<String> {
-    str_of(m, name).map(str::to_string)
-}
-
-/// A string, or a number written as one (ids are strings in Meta's docs, but a client
-/// that builds them by hand may send numbers).
-fn scalar_of(m: &Map<String, Value>, name: &str) -> Option<String> {
-    match m.get(name)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-fn seconds_of(m: &Map<String, Value>, name: &str) -> Option<i64> {
-    match m.get(name)? {
-        Value::String(s) => s.trim().parse().ok(),
-        Value::Number(n) => n.as_i64(),
-        _ => None,
-    }
-}
-
-fn number_of(m: &Map<String, Value>, name: &str) -> Option<f64> {
-    match m.get(name)? {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
