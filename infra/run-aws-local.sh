@@ -17,13 +17,13 @@ trap 'kill $moto_pid 2>/dev/null || true' EXIT
 export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
 
-cargo build --release -p pitchside
+cargo build --profile gateway -p pitchside
 for _ in $(seq 1 100); do
   python3 -c "import urllib.request; urllib.request.urlopen('$AWS_ENDPOINT_URL/moto-api/')" 2>/dev/null && break
   sleep 0.1
 done
 # aws-bootstrap prints KEY=value lines for the settings.
 set -a
-eval "$(target/release/pitchside aws-bootstrap)"
+eval "$(target/gateway/pitchside aws-bootstrap)"
 set +a
-target/release/pitchside serve --demo
+target/gateway/pitchside serve --demo
