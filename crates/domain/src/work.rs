@@ -62,9 +62,9 @@ pub struct QueuedWork {
 /// Why a queue message could not be read as work.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkDecodeError {
-    #[error("queue message is not work: {0}")]
+    #[error("queue message is not work")]
     Json(#[from] serde_json::Error),
-    #[error("queue message body is not base64: {0}")]
+    #[error("queue message body is not base64")]
     Base64(#[from] base64::DecodeError),
     #[error("queue message has neither a body nor a blob key")]
     NoBody,

@@ -5,7 +5,7 @@
 
 use super::ErrorKind;
 use crate::ports::Ports;
-use crate::ports::{Applied, Player, Received, StoreError};
+use crate::ports::{Applied, Player, Received, StoreError, error_chain};
 use pitchside_domain::availability::{self, Answer, Source};
 use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId};
@@ -24,7 +24,7 @@ use tracing::{Instrument, info, warn};
 #[derive(Debug, thiserror::Error)]
 pub enum WorkError {
     /// A dependency failed; the message stays on the queue and is retried.
-    #[error("retryable: {0}")]
+    #[error("retryable")]
     Retry(#[from] StoreError),
     /// Retrying cannot help; the message is left to the dead letters.
     #[error("permanent: {0}")]
@@ -48,7 +48,8 @@ pub struct Outcome {
 
 /// Processes one queued message.
 pub async fn process(ports: &Ports, body: &[u8]) -> Result<Outcome, WorkError> {
-    let (work, body) = QueuedWork::decode(body).map_err(|e| WorkError::Permanent(e.to_string()))?;
+    let (work, body) =
+        QueuedWork::decode(body).map_err(|e| WorkError::Permanent(error_chain(&e)))?;
     let span = tracing::info_span!(
         "queued",
         request_id = work.request_id.as_deref().unwrap_or("-"),
@@ -411,7 +412,9 @@ pub async fn handle(ports: &Ports, msg: &Received) -> Result<Outcome, WorkError>
         let result = process(ports, &msg.body).await;
         match &result {
             Ok(_) => ports.queue.delete(&msg.receipt).await?,
-            Err(WorkError::Retry(e)) => warn!(error = %e, "work failed; it will be retried"),
+            Err(WorkError::Retry(e)) => {
+                warn!(error = %error_chain(e), "work failed; it will be retried")
+            }
             Err(WorkError::Permanent(reason)) => warn!(
                 %reason,
                 "work cannot succeed; it goes to the dead letters after its last receive"
