@@ -29,80 +29,28 @@ fn store(client: aws_sdk_dynamodb::Client, table: String) -> DynamoStore {
     DynamoStore::new(client, table, pitchside_aws::dynamo::DEFAULT_RETENTION)
 }
 
-#[tokio::test]
-async fn event_log() {
+async fn dynamo_store() -> Box<DynamoStore> {
     let (c, t) = table().await;
-    port_suite::event_log(&store(c, t)).await;
+    Box::new(store(c, t))
 }
 
-#[tokio::test]
-async fn directory() {
+async fn dynamo_registry() -> Box<DynamoRegistry> {
     let (c, t) = table().await;
-    port_suite::directory(&store(c, t)).await;
+    Box::new(DynamoRegistry::new(c, t))
 }
 
-#[tokio::test]
-async fn tickets() {
-    let (c, t) = table().await;
-    port_suite::tickets(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn messages() {
-    let (c, t) = table().await;
-    port_suite::messages(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn availability() {
-    let (c, t) = table().await;
-    port_suite::availability(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn quarantine() {
-    let (c, t) = table().await;
-    port_suite::quarantine(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn blobs() {
-    let (c, t) = table().await;
-    port_suite::blobs(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn registry() {
-    let (c, t) = table().await;
-    port_suite::registry(&DynamoRegistry::new(c, t)).await;
-}
-
-#[tokio::test]
-async fn matches() {
-    let (c, t) = table().await;
-    port_suite::matches(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn auctions() {
-    let (c, t) = table().await;
-    port_suite::auctions(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn chat() {
-    let (c, t) = table().await;
-    port_suite::chat(&store(c, t)).await;
-}
-
-#[tokio::test]
-async fn queue() {
+async fn sqs_queue() -> Box<SqsQueue> {
     let client = aws_sdk_sqs::Client::new(&sdk().await);
-    let (url, dlq) = bootstrap::create_queues(&client, &unique("q"), 3)
+    let max = port_suite::queue::QUEUE_MAX_RECEIVES;
+    let (url, dlq) = bootstrap::create_queues(&client, &unique("q"), max)
         .await
         .unwrap();
-    port_suite::queue(&SqsQueue::new(client, url, Some(dlq)), 3).await;
+    Box::new(SqsQueue::new(client, url, Some(dlq)))
 }
+
+pitchside_port_suite::store_tests!(dynamo_store().await);
+pitchside_port_suite::queue_tests!(sqs_queue().await);
+pitchside_port_suite::registry_tests!(dynamo_registry().await);
 
 #[tokio::test]
 async fn bootstrap_is_idempotent() {

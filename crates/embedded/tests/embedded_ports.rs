@@ -12,76 +12,38 @@ fn store() -> (tempfile::TempDir, Db) {
     (dir, db)
 }
 
-#[tokio::test]
-async fn event_log() {
-    let (_d, db) = store();
-    port_suite::event_log(&SqliteStore::new(db)).await;
+/// An adapter with the temporary folder of its database, kept as long as it is.
+struct Kept<A> {
+    _dir: tempfile::TempDir,
+    adapter: A,
 }
 
-#[tokio::test]
-async fn directory() {
-    let (_d, db) = store();
-    port_suite::directory(&SqliteStore::new(db)).await;
+impl<A> std::ops::Deref for Kept<A> {
+    type Target = A;
+    fn deref(&self) -> &A {
+        &self.adapter
+    }
 }
 
-#[tokio::test]
-async fn tickets() {
-    let (_d, db) = store();
-    port_suite::tickets(&SqliteStore::new(db)).await;
+fn sqlite_store() -> Kept<SqliteStore> {
+    let (dir, db) = store();
+    Kept {
+        _dir: dir,
+        adapter: SqliteStore::new(db),
+    }
 }
 
-#[tokio::test]
-async fn messages() {
-    let (_d, db) = store();
-    port_suite::messages(&SqliteStore::new(db)).await;
+fn sqlite_queue() -> Kept<SqliteQueue> {
+    let (dir, db) = store();
+    Kept {
+        _dir: dir,
+        adapter: SqliteQueue::new(db, port_suite::queue::QUEUE_MAX_RECEIVES),
+    }
 }
 
-#[tokio::test]
-async fn availability() {
-    let (_d, db) = store();
-    port_suite::availability(&SqliteStore::new(db)).await;
-}
-
-#[tokio::test]
-async fn quarantine() {
-    let (_d, db) = store();
-    port_suite::quarantine(&SqliteStore::new(db)).await;
-}
-
-#[tokio::test]
-async fn blobs() {
-    let (_d, db) = store();
-    port_suite::blobs(&SqliteStore::new(db)).await;
-}
-
-#[tokio::test]
-async fn matches() {
-    let (_d, db) = store();
-    port_suite::matches(&SqliteStore::new(db)).await;
-}
-
-#[tokio::test]
-async fn auctions() {
-    let (_d, db) = store();
-    port_suite::auctions(&SqliteStore::new(db)).await;
-}
-
-#[tokio::test]
-async fn chat() {
-    let (_d, db) = store();
-    port_suite::chat(&SqliteStore::new(db)).await;
-}
-
-#[tokio::test]
-async fn queue() {
-    let (_d, db) = store();
-    port_suite::queue(&SqliteQueue::new(db, 3), 3).await;
-}
-
-#[tokio::test]
-async fn registry() {
-    port_suite::registry(&MemoryRegistry::default()).await;
-}
+pitchside_port_suite::store_tests!(sqlite_store());
+pitchside_port_suite::queue_tests!(sqlite_queue());
+pitchside_port_suite::registry_tests!(Box::new(MemoryRegistry::default()));
 
 #[tokio::test]
 async fn the_store_survives_reopening() {

@@ -4,6 +4,14 @@ use crate::fresh_org;
 use pitchside_core::ports::*;
 use pitchside_domain::ids::AuctionId;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! auctions_tests {
+    ($make:expr) => {
+        $crate::cases!(auctions, $make, [auctions]);
+    };
+}
+
 pub async fn auctions(store: &dyn AuctionStore) {
     let (a, b) = (fresh_org("auc-a"), fresh_org("auc-b"));
     let id = AuctionId::new("a_1").unwrap();

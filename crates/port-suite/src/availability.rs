@@ -5,6 +5,14 @@ use chrono::{Duration as Age, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::ids::PlayerId;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! availability_tests {
+    ($make:expr) => {
+        $crate::cases!(availability, $make, [availability]);
+    };
+}
+
 pub async fn availability(store: &dyn AvailabilityStore) {
     use pitchside_domain::availability::{Answer, Response, Source};
     use pitchside_domain::ids::MatchId;

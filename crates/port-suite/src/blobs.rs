@@ -3,6 +3,14 @@
 use chrono::{Duration as Age, Utc};
 use pitchside_core::ports::*;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! blobs_tests {
+    ($make:expr) => {
+        $crate::cases!(blobs, $make, [blobs]);
+    };
+}
+
 pub async fn blobs(store: &dyn BlobStore) {
     let key = format!("work/{}", hex::encode(rand::random::<[u8; 8]>()));
     assert_eq!(store.blob(&key).await.unwrap(), None);

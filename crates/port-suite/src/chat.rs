@@ -5,6 +5,14 @@ use chrono::{Duration as Age, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::ids::UserId;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! chat_tests {
+    ($make:expr) => {
+        $crate::cases!(chat, $make, [chat]);
+    };
+}
+
 pub async fn chat(store: &dyn ChatStore) {
     use pitchside_domain::chat::ChatMessage;
     let (a, b) = (fresh_org("chat-a"), fresh_org("chat-b"));

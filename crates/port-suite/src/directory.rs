@@ -1,13 +1,44 @@
-//! The directory: organizations, WhatsApp numbers, members and players, and their uniqueness rules.
+//! The directory: organizations, WhatsApp numbers, members and players, and their
+//! uniqueness rules.
 
 use crate::fresh_org;
 use pitchside_core::ports::*;
 use pitchside_domain::auth::{Membership, Role};
-use pitchside_domain::ids::{PhoneNumberId, PlayerId, TeamId, UserId};
+use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
 
-pub async fn directory(dir: &dyn Directory) {
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! directory_tests {
+    ($make:expr) => {
+        $crate::cases!(
+            directory,
+            $make,
+            [
+                organizations_are_put_and_read,
+                a_whatsapp_number_belongs_to_one_organization,
+                members_are_per_organization,
+                a_players_numbers_find_them_and_nobody_else,
+            ]
+        );
+    };
+}
+
+/// Two organizations, A and B, both stored.
+async fn two_organizations(dir: &dyn Directory) -> (OrganizationId, OrganizationId) {
     let a = fresh_org("dir-a");
     let b = fresh_org("dir-b");
+    for (id, name) in [(&a, "Club A"), (&b, "Club B")] {
+        let org = Organization {
+            id: id.clone(),
+            name: name.into(),
+        };
+        dir.put_organization(&org).await.unwrap();
+    }
+    (a, b)
+}
+
+pub async fn organizations_are_put_and_read(dir: &dyn Directory) {
+    let a = fresh_org("dir-a");
     assert_eq!(dir.organization(&a).await.unwrap(), None);
     let org = Organization {
         id: a.clone(),
@@ -16,13 +47,10 @@ pub async fn directory(dir: &dyn Directory) {
     dir.put_organization(&org).await.unwrap();
     dir.put_organization(&org).await.unwrap();
     assert_eq!(dir.organization(&a).await.unwrap(), Some(org));
-    dir.put_organization(&Organization {
-        id: b.clone(),
-        name: "Club B".into(),
-    })
-    .await
-    .unwrap();
+}
 
+pub async fn a_whatsapp_number_belongs_to_one_organization(dir: &dyn Directory) {
+    let (a, b) = two_organizations(dir).await;
     let number = PhoneNumberId::new(format!("pn-{a}")).unwrap();
     assert_eq!(dir.resolve_whatsapp_number(&number).await.unwrap(), None);
     dir.put_whatsapp_number(&a, &number).await.unwrap();
@@ -39,7 +67,10 @@ pub async fn directory(dir: &dyn Directory) {
         dir.resolve_whatsapp_number(&number).await.unwrap(),
         Some(a.clone())
     );
+}
 
+pub async fn members_are_per_organization(dir: &dyn Directory) {
+    let (a, b) = two_organizations(dir).await;
     let user = UserId::new("u-1").unwrap();
     let m = Membership {
         roles: vec![Role::TeamOwner, Role::Player],
@@ -56,7 +87,10 @@ pub async fn directory(dir: &dyn Directory) {
     let inactive = Membership { active: false, ..m };
     dir.put_member(&a, &user, &inactive).await.unwrap();
     assert_eq!(dir.membership(&a, &user).await.unwrap(), Some(inactive));
+}
 
+pub async fn a_players_numbers_find_them_and_nobody_else(dir: &dyn Directory) {
+    let (a, b) = two_organizations(dir).await;
     let ravi = Player {
         id: PlayerId::new("p-ravi").unwrap(),
         name: "Ravi".into(),

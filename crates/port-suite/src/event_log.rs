@@ -1,16 +1,34 @@
-//! The event log: ids per organization, dedup keys, reads by id and time, concurrent appends.
+//! The event log: ids per organization, dedup keys, reads by id and time, concurrent
+//! appends.
 
 use crate::{fresh_org, new_event};
 use chrono::{Duration as Age, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::event::EventId;
 
-pub async fn event_log(log: &dyn EventLog) {
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! event_log_tests {
+    ($make:expr) => {
+        $crate::cases!(
+            event_log,
+            $make,
+            [
+                ids_are_per_organization,
+                a_dedup_key_answers_the_first_event,
+                reads_follow_ids,
+                reads_by_time,
+                concurrent_appends_never_share_an_id,
+            ]
+        );
+    };
+}
+
+pub async fn ids_are_per_organization(log: &dyn EventLog) {
     let a = fresh_org("log-a");
     let b = fresh_org("log-b");
     assert_eq!(log.bounds(&a).await.unwrap(), LogBounds::default());
-
-    let first = log.append(&a, new_event("one", Some("k1"))).await.unwrap();
+    let first = log.append(&a, new_event("one", None)).await.unwrap();
     assert!(first.created);
     assert_eq!(first.event.id, EventId(1));
     assert_eq!(first.event.organization_id, a);
@@ -19,7 +37,13 @@ pub async fn event_log(log: &dyn EventLog) {
     // Another organization has its own sequence.
     let other = log.append(&b, new_event("b-one", None)).await.unwrap();
     assert_eq!(other.event.id, EventId(1));
+    assert_eq!(log.bounds(&a).await.unwrap().head, EventId(2));
+}
 
+pub async fn a_dedup_key_answers_the_first_event(log: &dyn EventLog) {
+    let a = fresh_org("log-a");
+    let b = fresh_org("log-b");
+    let first = log.append(&a, new_event("one", Some("k1"))).await.unwrap();
     // The same dedup key returns the first event and writes nothing.
     let again = log
         .append(&a, new_event("one, redelivered", Some("k1")))
@@ -27,6 +51,7 @@ pub async fn event_log(log: &dyn EventLog) {
         .unwrap();
     assert!(!again.created);
     assert_eq!(again.event, first.event);
+    assert_eq!(log.bounds(&a).await.unwrap().head, EventId(1));
     // A dedup key is scoped to its organization.
     assert!(
         log.append(&b, new_event("b-two", Some("k1")))
@@ -34,7 +59,12 @@ pub async fn event_log(log: &dyn EventLog) {
             .unwrap()
             .created
     );
+}
 
+pub async fn reads_follow_ids(log: &dyn EventLog) {
+    let a = fresh_org("log-a");
+    let first = log.append(&a, new_event("one", None)).await.unwrap();
+    let second = log.append(&a, new_event("two", None)).await.unwrap();
     let page = log
         .read(&a, ReadFrom::After(EventId::ZERO), 10)
         .await
@@ -50,7 +80,19 @@ pub async fn event_log(log: &dyn EventLog) {
     assert_eq!(page.events, vec![first.event.clone()]);
     let page = log.read(&a, ReadFrom::After(EventId(2)), 10).await.unwrap();
     assert!(page.events.is_empty());
+    // Another organization's log is not this one's.
+    let b = fresh_org("log-b");
+    let page = log
+        .read(&b, ReadFrom::After(EventId::ZERO), 10)
+        .await
+        .unwrap();
+    assert!(page.events.is_empty());
+}
 
+pub async fn reads_by_time(log: &dyn EventLog) {
+    let a = fresh_org("log-a");
+    let first = log.append(&a, new_event("one", None)).await.unwrap();
+    log.append(&a, new_event("two", None)).await.unwrap();
     let since = log
         .read(
             &a,
@@ -65,8 +107,12 @@ pub async fn event_log(log: &dyn EventLog) {
         .await
         .unwrap();
     assert!(future.events.is_empty());
+}
 
-    // Concurrent appends never share an id.
+pub async fn concurrent_appends_never_share_an_id(log: &dyn EventLog) {
+    let a = fresh_org("log-a");
+    log.append(&a, new_event("one", None)).await.unwrap();
+    log.append(&a, new_event("two", None)).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..20 {
         tasks.push(log.append(&a, new_event(&format!("c{i}"), None)));

@@ -2,36 +2,26 @@
 //! against the emulator) runs these same functions, so both behave alike where the
 //! handlers can tell.
 //!
-//! Each suite works in organizations of its own (a random suffix), so suites can share
-//! one emulator and one database.
+//! Each port's module has a macro (`event_log_tests!`, `queue_tests!`, …) that writes
+//! one `#[tokio::test]` per case for an adapter, and `store_tests!` writes them for every
+//! store port at once: an adapter's test file names its constructor once and gets every
+//! case, so no adapter can skip one. Each case works in organizations of its own (a
+//! random suffix), so cases can share one emulator and one database.
 
 #![allow(clippy::disallowed_methods)] // a test suite may read the clock
 
-mod auctions;
-mod availability;
-mod blobs;
-mod chat;
-mod directory;
-mod event_log;
-mod matches;
-mod messages;
-mod quarantine;
-mod queue;
-mod registry;
-mod tickets;
-
-pub use auctions::auctions;
-pub use availability::availability;
-pub use blobs::blobs;
-pub use chat::chat;
-pub use directory::directory;
-pub use event_log::event_log;
-pub use matches::matches;
-pub use messages::messages;
-pub use quarantine::quarantine;
-pub use queue::queue;
-pub use registry::registry;
-pub use tickets::tickets;
+pub mod auctions;
+pub mod availability;
+pub mod blobs;
+pub mod chat;
+pub mod directory;
+pub mod event_log;
+pub mod matches;
+pub mod messages;
+pub mod quarantine;
+pub mod queue;
+pub mod registry;
+pub mod tickets;
 
 use chrono::Utc;
 use pitchside_domain::event::{EventType, NewEvent};
@@ -49,4 +39,41 @@ pub(crate) fn new_event(text: &str, dedup: Option<&str>) -> NewEvent {
         timestamp: Utc::now(),
         dedup_key: dedup.map(str::to_string),
     }
+}
+
+/// Tests named `$port::$case`, each building its adapter with `$make` (evaluated inside
+/// the test, so it may `.await`; whatever it answers must dereference to the adapter,
+/// which lets it keep a temporary folder alive beside it).
+#[macro_export]
+macro_rules! cases {
+    ($port:ident, $make:expr, [$($case:ident),+ $(,)?]) => {
+        mod $port {
+            #[allow(unused_imports)]
+            use super::*;
+            $(
+                #[tokio::test]
+                async fn $case() {
+                    let adapter = $make;
+                    $crate::$port::$case(&*adapter).await;
+                }
+            )+
+        }
+    };
+}
+
+/// Every store port's cases for one store.
+#[macro_export]
+macro_rules! store_tests {
+    ($make:expr) => {
+        $crate::event_log_tests!($make);
+        $crate::directory_tests!($make);
+        $crate::tickets_tests!($make);
+        $crate::messages_tests!($make);
+        $crate::availability_tests!($make);
+        $crate::quarantine_tests!($make);
+        $crate::blobs_tests!($make);
+        $crate::matches_tests!($make);
+        $crate::auctions_tests!($make);
+        $crate::chat_tests!($make);
+    };
 }

@@ -3,6 +3,14 @@
 use crate::fresh_org;
 use pitchside_core::ports::*;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! matches_tests {
+    ($make:expr) => {
+        $crate::cases!(matches, $make, [matches]);
+    };
+}
+
 pub async fn matches(store: &dyn MatchStore) {
     use pitchside_domain::ids::MatchId;
     use pitchside_domain::scoring::{Delivery, MatchSetup, Runs, Team};

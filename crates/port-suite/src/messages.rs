@@ -5,6 +5,14 @@ use chrono::Utc;
 use pitchside_core::ports::*;
 use pitchside_domain::ids::PlayerId;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! messages_tests {
+    ($make:expr) => {
+        $crate::cases!(messages, $make, [messages]);
+    };
+}
+
 pub async fn messages(store: &dyn MessageStore) {
     let a = fresh_org("msg-a");
     let b = fresh_org("msg-b");

@@ -3,6 +3,14 @@
 use chrono::{Duration as Age, Utc};
 use pitchside_core::ports::*;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! quarantine_tests {
+    ($make:expr) => {
+        $crate::cases!(quarantine, $make, [quarantine]);
+    };
+}
+
 pub async fn quarantine(store: &dyn QuarantineStore) {
     use pitchside_domain::quarantine::Reason;
     use pitchside_domain::work::WorkKind;

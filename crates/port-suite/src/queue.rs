@@ -3,10 +3,32 @@
 use pitchside_core::ports::*;
 use std::time::Duration;
 
-/// `queue` must be empty and dead-letter after `max_receives` receives.
-pub async fn queue(queue: &dyn Queue, max_receives: u32) {
-    let hidden = Duration::from_secs(30);
-    let now = Duration::ZERO;
+/// One test per case, for a queue that `$make` builds afresh: empty, and moving a
+/// message to its dead letters after `QUEUE_MAX_RECEIVES` receives.
+#[macro_export]
+macro_rules! queue_tests {
+    ($make:expr) => {
+        $crate::cases!(
+            queue,
+            $make,
+            [
+                received_messages_are_hidden_until_deleted_or_timed_out,
+                a_message_never_deleted_goes_to_the_dead_letters,
+                a_long_poll_answers_when_a_message_arrives,
+                a_delayed_message_stays_out_of_sight_until_its_delay,
+            ]
+        );
+    };
+}
+
+/// The receives after which the queues under test dead-letter a message.
+pub const QUEUE_MAX_RECEIVES: u32 = 3;
+
+const HIDDEN: Duration = Duration::from_secs(30);
+const NOW: Duration = Duration::ZERO;
+
+pub async fn received_messages_are_hidden_until_deleted_or_timed_out(queue: &dyn Queue) {
+    let (hidden, now) = (HIDDEN, NOW);
     assert!(queue.receive(10, hidden, now).await.unwrap().is_empty());
 
     let id1 = queue.send(b"first").await.unwrap();
@@ -24,9 +46,20 @@ pub async fn queue(queue: &dyn Queue, max_receives: u32) {
     for r in &got {
         queue.delete(&r.receipt).await.unwrap();
     }
+    assert!(
+        queue
+            .receive(10, Duration::ZERO, Duration::from_secs(1))
+            .await
+            .unwrap()
+            .is_empty(),
+        "deleted messages never come back"
+    );
+}
 
-    // A message never deleted comes back (visibility 0) with its count, then goes to
-    // the dead letters after max_receives.
+/// A message never deleted comes back (visibility 0) with its count, then goes to the
+/// dead letters after its last receive.
+pub async fn a_message_never_deleted_goes_to_the_dead_letters(queue: &dyn Queue) {
+    let max_receives = QUEUE_MAX_RECEIVES;
     let poison = queue.send(b"poison").await.unwrap();
     for n in 1..=max_receives {
         let got = queue
@@ -52,8 +85,10 @@ pub async fn queue(queue: &dyn Queue, max_receives: u32) {
         (dead[0].body.as_slice(), dead[0].receive_count),
         (b"poison".as_slice(), max_receives)
     );
+}
 
-    // A long poll returns as soon as a message arrives.
+pub async fn a_long_poll_answers_when_a_message_arrives(queue: &dyn Queue) {
+    let hidden = HIDDEN;
     let body = b"late".to_vec();
     let (got, _) = tokio::join!(queue.receive(1, hidden, Duration::from_secs(10)), async {
         tokio::task::yield_now().await;
@@ -62,8 +97,10 @@ pub async fn queue(queue: &dyn Queue, max_receives: u32) {
     let got = got.unwrap();
     assert_eq!(got.len(), 1);
     queue.delete(&got[0].receipt).await.unwrap();
+}
 
-    // A delayed message stays out of sight until its delay has passed.
+pub async fn a_delayed_message_stays_out_of_sight_until_its_delay(queue: &dyn Queue) {
+    let (hidden, now) = (HIDDEN, NOW);
     let sent = std::time::Instant::now();
     queue
         .send_delayed(b"timer", Duration::from_secs(1))

@@ -4,6 +4,14 @@ use crate::fresh_org;
 use pitchside_core::ports::*;
 use pitchside_domain::ids::{OrganizationId, UserId};
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! registry_tests {
+    ($make:expr) => {
+        $crate::cases!(registry, $make, [registry]);
+    };
+}
+
 pub async fn registry(reg: &dyn ConnectionRegistry) {
     let a = fresh_org("reg-a");
     let b = fresh_org("reg-b");

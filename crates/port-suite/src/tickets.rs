@@ -6,6 +6,14 @@ use pitchside_core::ports::*;
 use pitchside_domain::auth::Role;
 use pitchside_domain::ids::UserId;
 
+/// One test per case, for an adapter that `$make` builds afresh.
+#[macro_export]
+macro_rules! tickets_tests {
+    ($make:expr) => {
+        $crate::cases!(tickets, $make, [tickets]);
+    };
+}
+
 pub async fn tickets(store: &dyn TicketStore) {
     let grant = TicketGrant {
         org: fresh_org("tix"),
