@@ -1,4 +1,6 @@
-//! In-process push: the embedded `Pusher` and `ConnectionRegistry`.
+//! In-process push: the `Pusher` and `ConnectionRegistry` of a process that holds its
+//! connections itself (the local gateway, either backend). It needs no I/O, so it lives
+//! with the ports rather than in an adapter crate: a function on AWS could use it too.
 //!
 //! Each organization has one broadcast ring of pre-rendered frames. Publishing never
 //! waits on a subscriber: a subscriber that falls a whole ring behind finds out when it
