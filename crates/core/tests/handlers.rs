@@ -21,7 +21,7 @@ use pitchside_domain::scoring::{Delivery, MatchSetup};
 use pitchside_embedded::{Db, SqliteQueue, SqliteStore};
 use serde_json::{Value, json};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An event log that can be made to fail its appends: a process that dies after a
 /// write and before the append that should follow it.
@@ -205,12 +205,16 @@ async fn bid(ports: &Ports, id: &AuctionId, team: &str, amount: u64) -> Result<V
     .map_err(|(e, _)| e.kind)
 }
 
-fn timer_of(id: &AuctionId) -> Timer {
-    Timer {
+/// The worker's handling of lot 1's timer, now.
+async fn fire_timer(w: &World, id: &AuctionId) {
+    let timer = Timer {
         organization_id: org(),
         auction_id: id.clone(),
         lot: 1,
-    }
+    };
+    auction::timer(&w.ports, &timer, w.clock.now())
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -267,9 +271,7 @@ async fn a_late_bid_extends_the_lot_and_the_timer_closes_it_only_at_the_new_end(
 
     // The timer fires at the lot's first end: nothing closes.
     w.clock.advance(Duration::seconds(5));
-    auction::timer(&w.ports, &timer_of(&id), w.clock.now())
-        .await
-        .unwrap();
+    fire_timer(&w, &id).await;
     assert!(
         events_of(&w.ports, EventType::AuctionLotClosed)
             .await
@@ -280,9 +282,7 @@ async fn a_late_bid_extends_the_lot_and_the_timer_closes_it_only_at_the_new_end(
     bid(&w.ports, &id, "t_b", 110).await.unwrap();
 
     w.clock.advance(Duration::seconds(9));
-    auction::timer(&w.ports, &timer_of(&id), w.clock.now())
-        .await
-        .unwrap();
+    fire_timer(&w, &id).await;
     assert!(
         events_of(&w.ports, EventType::AuctionLotClosed)
             .await
@@ -290,9 +290,7 @@ async fn a_late_bid_extends_the_lot_and_the_timer_closes_it_only_at_the_new_end(
     );
 
     w.clock.advance(Duration::seconds(1));
-    auction::timer(&w.ports, &timer_of(&id), w.clock.now())
-        .await
-        .unwrap();
+    fire_timer(&w, &id).await;
     let closed = events_of(&w.ports, EventType::AuctionLotClosed).await;
     assert_eq!(closed.len(), 1);
     assert_eq!(closed[0]["outcome"], "sold");
@@ -304,9 +302,7 @@ async fn a_late_bid_extends_the_lot_and_the_timer_closes_it_only_at_the_new_end(
         bid(&w.ports, &id, "t_a", 120).await.unwrap_err(),
         ErrorKind::Conflict
     );
-    auction::timer(&w.ports, &timer_of(&id), w.clock.now())
-        .await
-        .unwrap();
+    fire_timer(&w, &id).await;
     assert_eq!(
         events_of(&w.ports, EventType::AuctionLotClosed).await.len(),
         1
@@ -448,11 +444,8 @@ async fn handlers_read_the_time_from_the_clock_they_are_handed() {
     scoring::put_match(&w.ports, &scorer, id.clone(), match_setup())
         .await
         .unwrap();
-    let calls = AtomicUsize::new(0);
-    for _ in 0..3 {
+    for seq in 1..=3 {
         w.clock.advance(Duration::minutes(1));
-        calls.fetch_add(1, Ordering::SeqCst);
-        let seq = u32::try_from(calls.load(Ordering::SeqCst)).unwrap();
         scoring::post_ball(
             &w.ports,
             &ScoreCache::default(),

@@ -113,15 +113,10 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<JsonBody<T>, HttpError> {
         let bytes = Bytes::from_request(req, state).await.map_err(|r| {
-            let kind = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ErrorKind::TooLarge
+            let (kind, code) = if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                (ErrorKind::TooLarge, "too_large")
             } else {
-                ErrorKind::BadRequest
-            };
-            let code = if kind == ErrorKind::TooLarge {
-                "too_large"
-            } else {
-                "bad_request"
+                (ErrorKind::BadRequest, "bad_request")
             };
             HttpError(ApiError::new(kind, code, r.body_text()))
         })?;
