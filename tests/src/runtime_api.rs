@@ -15,6 +15,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::Path as FsPath;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::process::{Child, Command};
 use tokio::sync::{Notify, mpsc};
 
@@ -33,6 +34,9 @@ struct Shared {
     arrived: Notify,
     replies: Mutex<HashMap<String, mpsc::UnboundedSender<Chunk>>>,
     init_error: Mutex<Option<Value>>,
+    /// When the function first asked for an invocation: the end of its init phase,
+    /// which is what Lambda reports as a cold start's "Init Duration".
+    first_poll: Mutex<Option<Instant>>,
 }
 
 pub struct RuntimeApi {
@@ -116,6 +120,11 @@ impl RuntimeApi {
         }
     }
 
+    /// When the function process first polled `/next` (its init phase over).
+    pub fn first_poll(&self) -> Option<Instant> {
+        *self.shared.first_poll.lock().unwrap()
+    }
+
     pub fn init_error(&self) -> Option<Value> {
         self.shared.init_error.lock().unwrap().clone()
     }
@@ -145,6 +154,10 @@ impl RuntimeApi {
 }
 
 async fn next(State(s): State<Arc<Shared>>) -> Response {
+    s.first_poll
+        .lock()
+        .unwrap()
+        .get_or_insert_with(Instant::now);
     loop {
         let arrived = s.arrived.notified();
         if let Some((id, event)) = s.pending.lock().unwrap().pop_front() {

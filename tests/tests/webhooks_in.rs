@@ -701,6 +701,83 @@ async fn payments_are_confirmed_once_for_their_organization(mode: Mode) {
     assert_eq!(entries[0]["kind"], "stripe.event");
 }
 
+both_modes!(a_bank_debit_is_confirmed_only_when_paid_and_failures_are_events);
+async fn a_bank_debit_is_confirmed_only_when_paid_and_failures_are_events(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    gw.seed_org("org-d", PHONE, WA).await.unwrap();
+    let t = token(JWT_SECRET, "org-d", "admin-org-d", &ADMIN_ROLES);
+    let org = [("__ORG__", "org-d")];
+    let post = |name: &'static str| {
+        let body = fixture(name, &org);
+        let sig = stripe_sign(STRIPE_SECRET, &body, unix_now());
+        let gw = &gw;
+        async move { gw.post_payment(&body, Some(sig)).await.unwrap() }
+    };
+    // A Bacs checkout completes unpaid: acknowledged, and nothing is confirmed. Days
+    // later the debit settles: confirmed once, whichever retries Stripe sends.
+    assert_eq!(
+        post("stripe/checkout_session_completed_unpaid.json").await,
+        200
+    );
+    assert_eq!(
+        post("stripe/checkout_session_async_payment_succeeded.json").await,
+        200
+    );
+    assert_eq!(
+        post("stripe/checkout_session_async_payment_succeeded.json").await,
+        200
+    );
+    // A SEPA debit that bounced, and a declined card (twice: Stripe's retry).
+    assert_eq!(
+        post("stripe/checkout_session_async_payment_failed.json").await,
+        200
+    );
+    assert_eq!(post("stripe/payment_intent_payment_failed.json").await, 200);
+    assert_eq!(post("stripe/payment_intent_payment_failed.json").await, 200);
+    // A marker: the paid checkout of the first test is the next event after these.
+    assert_eq!(post("stripe/checkout_session_completed.json").await, 200);
+    let events = gw.events(&t, "0", 4).await.unwrap();
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["type"].as_str().unwrap(),
+                e["payload"]["source"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "payment.confirmed",
+                "checkout.session.async_payment_succeeded"
+            ),
+            ("payment.failed", "checkout.session.async_payment_failed"),
+            ("payment.failed", "payment_intent.payment_failed"),
+            ("payment.confirmed", "checkout.session.completed"),
+        ],
+        "the unpaid completion confirmed nothing, each retry added nothing"
+    );
+    let settled = &events[0]["payload"];
+    assert_eq!(settled["paymentId"], "pi_3QmBacsIntent0000000001");
+    assert_eq!(
+        (settled["amount"].clone(), settled["currency"].clone()),
+        (json!(4000), json!("gbp"))
+    );
+    let declined = &events[2]["payload"];
+    assert_eq!(declined["paymentId"], "pi_3QmCardIntent0000000003");
+    assert_eq!(declined["reason"], "Your card has insufficient funds.");
+    assert_eq!(
+        declined["amount"], 2500,
+        "the amount asked, not the 0 received"
+    );
+    assert_eq!(declined["metadata"]["organizationId"], "org-d");
+    let (_, list) = gw.admin("GET", "/admin/quarantine", None).await.unwrap();
+    assert_eq!(list["data"].as_array().unwrap().len(), 0, "{list}");
+}
+
 both_modes!(the_simulator_sends_every_kind_correctly_signed);
 async fn the_simulator_sends_every_kind_correctly_signed(mode: Mode) {
     let env = Env::new(mode).await;

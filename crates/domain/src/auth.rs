@@ -36,6 +36,9 @@ pub struct Claims {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     pub exp: i64,
+    /// Not before (RFC 7519 §4.1.5): a token presented earlier is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -118,6 +121,8 @@ pub enum AuthError {
     Missing,
     #[error("the access token has expired")]
     Expired,
+    #[error("the access token is not valid yet (its nbf is in the future)")]
+    NotYetValid,
     #[error("the access token is not valid: {0}")]
     Invalid(&'static str),
     #[error("the ticket is unknown, used or expired")]
@@ -125,6 +130,9 @@ pub enum AuthError {
     #[error("the caller is not an active member of the organization")]
     NotMember,
 }
+
+/// How far the platform's clock and ours may disagree when `exp` and `nbf` are read.
+pub const CLOCK_LEEWAY_SECONDS: i64 = 30;
 
 /// Verifies tokens with one pinned algorithm and key.
 #[derive(Clone)]
@@ -157,7 +165,10 @@ impl TokenVerifier {
             }
         };
         let mut validation = Validation::new(key.algorithm());
-        validation.leeway = 30;
+        // `exp` and `nbf` are checked against the clock the caller hands in (below),
+        // not the one jsonwebtoken would read itself.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         let mut required = vec!["exp", "sub"];
         required.extend(issuer.map(|_| "iss"));
         required.extend(audience.map(|_| "aud"));
@@ -176,14 +187,15 @@ impl TokenVerifier {
         })
     }
 
-    /// Verifies the signature (with the pinned algorithm only), `exp`, and `iss`/`aud`
+    /// Verifies the signature (with the pinned algorithm only), `exp` and `nbf` at
+    /// `now` (Unix seconds, with [`CLOCK_LEEWAY_SECONDS`] either way), and `iss`/`aud`
     /// where configured.
-    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
+    pub fn verify(&self, token: &str, now: i64) -> Result<Claims, AuthError> {
         use jsonwebtoken::errors::ErrorKind;
         if token.is_empty() {
             return Err(AuthError::Missing);
         }
-        jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map(|data| data.claims)
             .map_err(|e| match e.kind() {
                 ErrorKind::ExpiredSignature => AuthError::Expired,
@@ -196,7 +208,17 @@ impl TokenVerifier {
                 ErrorKind::MissingRequiredClaim(_) => AuthError::Invalid("missing claim"),
                 ErrorKind::Json(_) => AuthError::Invalid("malformed claims"),
                 _ => AuthError::Invalid("malformed token"),
-            })
+            })?;
+        if claims.exp.saturating_add(CLOCK_LEEWAY_SECONDS) < now {
+            return Err(AuthError::Expired);
+        }
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf.saturating_sub(CLOCK_LEEWAY_SECONDS) > now)
+        {
+            return Err(AuthError::NotYetValid);
+        }
+        Ok(claims)
     }
 }
 
@@ -285,13 +307,17 @@ mod tests {
             team_id: None,
             name: Some("Asha".into()),
             exp,
+            nbf: None,
             iss: None,
             aud: None,
         }
     }
 
+    /// The tests' "now": the verifier reads no clock of its own.
+    const NOW: i64 = 1_800_000_000;
+
     fn future() -> i64 {
-        chrono::Utc::now().timestamp() + 3600
+        NOW + 3600
     }
 
     fn hs() -> TokenVerifier {
@@ -301,22 +327,25 @@ mod tests {
     #[test]
     fn accepts_a_good_hs256_token() {
         let t = sign_hs256(SECRET, &claims(future()));
-        let c = hs().verify(&t).unwrap();
+        let c = hs().verify(&t, NOW).unwrap();
         assert_eq!(c.org.as_str(), "org_a");
         assert_eq!(c.roles, vec![Role::Admin, Role::Player]);
     }
 
     #[test]
     fn refuses_expired_wrong_key_and_garbage() {
-        let old = sign_hs256(SECRET, &claims(chrono::Utc::now().timestamp() - 3600));
-        assert_eq!(hs().verify(&old), Err(AuthError::Expired));
+        let old = sign_hs256(SECRET, &claims(NOW - 3600));
+        assert_eq!(hs().verify(&old, NOW), Err(AuthError::Expired));
         let other = sign_hs256(b"another-secret-another-secret-123", &claims(future()));
         assert_eq!(
-            hs().verify(&other),
+            hs().verify(&other, NOW),
             Err(AuthError::Invalid("bad signature"))
         );
-        assert!(matches!(hs().verify("a.b.c"), Err(AuthError::Invalid(_))));
-        assert_eq!(hs().verify(""), Err(AuthError::Missing));
+        assert!(matches!(
+            hs().verify("a.b.c", NOW),
+            Err(AuthError::Invalid(_))
+        ));
+        assert_eq!(hs().verify("", NOW), Err(AuthError::Missing));
     }
 
     #[test]
@@ -324,7 +353,10 @@ mod tests {
         let header = B64.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let body = B64.encode(serde_json::to_vec(&claims(future())).unwrap());
         for token in [format!("{header}.{body}."), format!("{header}.{body}")] {
-            assert!(matches!(hs().verify(&token), Err(AuthError::Invalid(_))));
+            assert!(matches!(
+                hs().verify(&token, NOW),
+                Err(AuthError::Invalid(_))
+            ));
         }
     }
 
@@ -335,7 +367,7 @@ mod tests {
             TokenVerifier::new(&TokenKey::from_public_pem(EC_PUBLIC).unwrap(), None, None).unwrap();
         let forged = sign_hs256(EC_PUBLIC.as_bytes(), &claims(future()));
         assert_eq!(
-            verifier.verify(&forged),
+            verifier.verify(&forged, NOW),
             Err(AuthError::Invalid("algorithm not accepted"))
         );
         // And an HS256 verifier refuses an ES256 token.
@@ -345,9 +377,9 @@ mod tests {
             &EncodingKey::from_ec_pem(EC_PRIVATE.as_bytes()).unwrap(),
         )
         .unwrap();
-        assert_eq!(verifier.verify(&es).unwrap().sub.as_str(), "u_1");
+        assert_eq!(verifier.verify(&es, NOW).unwrap().sub.as_str(), "u_1");
         assert_eq!(
-            hs().verify(&es),
+            hs().verify(&es, NOW),
             Err(AuthError::Invalid("algorithm not accepted"))
         );
     }
@@ -363,10 +395,10 @@ mod tests {
         )
         .unwrap();
         let v = TokenVerifier::new(&key, None, None).unwrap();
-        assert_eq!(v.verify(&t).unwrap().org.as_str(), "org_a");
+        assert_eq!(v.verify(&t, NOW).unwrap().org.as_str(), "org_a");
         let forged = sign_hs256(RSA_PUBLIC.as_bytes(), &claims(future()));
         assert_eq!(
-            v.verify(&forged),
+            v.verify(&forged, NOW),
             Err(AuthError::Invalid("algorithm not accepted"))
         );
     }
@@ -390,15 +422,42 @@ mod tests {
         )
         .unwrap();
         let mut c = claims(future());
-        assert!(v.verify(&sign_hs256(SECRET, &c)).is_err());
+        assert!(v.verify(&sign_hs256(SECRET, &c), NOW).is_err());
         c.iss = Some("https://platform.example".into());
         c.aud = Some("pitchside".into());
-        assert!(v.verify(&sign_hs256(SECRET, &c)).is_ok());
+        assert!(v.verify(&sign_hs256(SECRET, &c), NOW).is_ok());
         c.aud = Some("someone-else".into());
         assert_eq!(
-            v.verify(&sign_hs256(SECRET, &c)),
+            v.verify(&sign_hs256(SECRET, &c), NOW),
             Err(AuthError::Invalid("wrong audience"))
         );
+    }
+
+    #[test]
+    fn nbf_and_exp_are_read_at_the_clock_handed_in_with_the_leeway() {
+        let v = hs();
+        let mut c = claims(NOW + 3600);
+        c.nbf = Some(NOW + 600);
+        let early = sign_hs256(SECRET, &c);
+        assert_eq!(v.verify(&early, NOW), Err(AuthError::NotYetValid));
+        // Within the leeway of nbf, and once nbf has passed, the same token is good.
+        assert!(v.verify(&early, NOW + 600 - CLOCK_LEEWAY_SECONDS).is_ok());
+        assert!(v.verify(&early, NOW + 601).is_ok());
+        // exp: good up to the leeway past it, expired one second later.
+        let late = NOW + 3600 + CLOCK_LEEWAY_SECONDS;
+        assert!(v.verify(&early, late).is_ok());
+        assert_eq!(v.verify(&early, late + 1), Err(AuthError::Expired));
+        // Extreme claims neither wrap nor pass.
+        c.exp = i64::MAX;
+        c.nbf = Some(i64::MIN);
+        assert!(v.verify(&sign_hs256(SECRET, &c), NOW).is_ok());
+        c.exp = 0;
+        assert_eq!(
+            v.verify(&sign_hs256(SECRET, &c), NOW),
+            Err(AuthError::Expired)
+        );
+        c.exp = i64::MIN;
+        assert!(v.verify(&sign_hs256(SECRET, &c), NOW).is_err());
     }
 
     #[test]

@@ -80,6 +80,8 @@ pub enum EventType {
     ChatMessageSent,
     #[serde(rename = "payment.confirmed")]
     PaymentConfirmed,
+    #[serde(rename = "payment.failed")]
+    PaymentFailed,
     /// Not stored in the log: sent first on a stream whose resume point the log no
     /// longer holds, telling the client to reload its state.
     #[serde(rename = "stream.reset")]
@@ -87,7 +89,7 @@ pub enum EventType {
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 11] = [
         EventType::AvailabilityUpdated,
         EventType::MessageReceived,
         EventType::MessageStatusUpdated,
@@ -97,6 +99,7 @@ impl EventType {
         EventType::AuctionLotClosed,
         EventType::ChatMessageSent,
         EventType::PaymentConfirmed,
+        EventType::PaymentFailed,
         EventType::StreamReset,
     ];
 
@@ -111,6 +114,7 @@ impl EventType {
             EventType::AuctionLotClosed => "auction.lot.closed",
             EventType::ChatMessageSent => "chat.message.sent",
             EventType::PaymentConfirmed => "payment.confirmed",
+            EventType::PaymentFailed => "payment.failed",
             EventType::StreamReset => "stream.reset",
         }
     }

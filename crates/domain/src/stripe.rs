@@ -1,5 +1,5 @@
 //! Stripe's webhooks: the `Stripe-Signature` scheme, and what a paid checkout or
-//! payment intent becomes (`payment.confirmed`).
+//! payment intent becomes (`payment.confirmed`), or a failed one (`payment.failed`).
 //!
 //! The signature is HMAC-SHA256 of `"{t}.{raw body}"` with the endpoint's signing
 //! secret; the header may carry several `v1` signatures (while a secret is rolled), and
@@ -80,15 +80,39 @@ pub fn sign(secret: &[u8], body: &[u8], t: i64) -> String {
     format!("t={t},v1={}", hex::encode(sig))
 }
 
-/// The event types that confirm a payment.
-pub const CONFIRMING_TYPES: [&str; 2] = ["checkout.session.completed", "payment_intent.succeeded"];
+/// The event types that confirm a payment: a completed checkout only when it is paid
+/// (or needs no payment), since a checkout by bank debit (Bacs, SEPA, ACH, a bank
+/// transfer) completes `unpaid` and is settled days later by
+/// `checkout.session.async_payment_succeeded`.
+pub const CONFIRMING_TYPES: [&str; 3] = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "payment_intent.succeeded",
+];
+
+/// The event types that report a payment that failed.
+pub const FAILING_TYPES: [&str; 2] = [
+    "checkout.session.async_payment_failed",
+    "payment_intent.payment_failed",
+];
+
+/// The checkout session's `payment_status` values that mean the money is in (or that
+/// none was owed: a 100% discount).
+const PAID_STATUSES: [&str; 2] = ["paid", "no_payment_required"];
 
 /// What a Stripe event means for Pitchside.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StripeEvent {
     /// A payment was confirmed; the organization is still to be checked in the store.
     Confirmed(Payment),
-    /// A confirming type without a usable `metadata.organizationId`.
+    /// A payment failed (a bank debit that bounced, a declined card).
+    Failed(Payment),
+    /// A checkout that completed before its money arrived: nothing to announce yet.
+    Awaiting {
+        event_id: String,
+        payment_status: String,
+    },
+    /// A confirming or failing type without a usable `metadata.organizationId`.
     NoOrganization { event_id: String, reason: String },
     /// Any other type: acknowledged, nothing to do.
     Ignored { event_id: String, kind: String },
@@ -107,6 +131,8 @@ pub struct Payment {
     pub currency: Option<String>,
     pub email: Option<String>,
     pub metadata: Value,
+    /// Why a failed payment failed, as Stripe words it (`last_payment_error`).
+    pub failure: Option<String>,
     pub created: Option<DateTime<Utc>>,
 }
 
@@ -127,13 +153,24 @@ pub fn parse_event(body: &[u8]) -> Result<StripeEvent, StripeEventError> {
         .and_then(Value::as_str)
         .ok_or_else(|| StripeEventError("`type` is missing".into()))?
         .to_string();
-    if !CONFIRMING_TYPES.contains(&kind.as_str()) {
+    let confirms = CONFIRMING_TYPES.contains(&kind.as_str());
+    if !confirms && !FAILING_TYPES.contains(&kind.as_str()) {
         return Ok(StripeEvent::Ignored { event_id, kind });
     }
     let object = v
         .pointer("/data/object")
         .and_then(Value::as_object)
         .ok_or_else(|| StripeEventError("`data.object` is missing".into()))?;
+    let str_field = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_string);
+    if kind == "checkout.session.completed" {
+        let status = str_field("payment_status").unwrap_or_else(|| "missing".into());
+        if !PAID_STATUSES.contains(&status.as_str()) {
+            return Ok(StripeEvent::Awaiting {
+                event_id,
+                payment_status: status,
+            });
+        }
+    }
     let metadata = object.get("metadata").cloned().unwrap_or(Value::Null);
     let organization = match metadata.get("organizationId").and_then(Value::as_str) {
         None => {
@@ -152,23 +189,35 @@ pub fn parse_event(body: &[u8]) -> Result<StripeEvent, StripeEventError> {
             }
         },
     };
-    let str_field = |name: &str| object.get(name).and_then(Value::as_str).map(str::to_string);
     let object_id = str_field("id").unwrap_or_default();
-    let payment_intent = if kind == "payment_intent.succeeded" {
+    let is_intent = kind.starts_with("payment_intent.");
+    let payment_intent = if is_intent {
         Some(object_id.clone())
     } else {
         str_field("payment_intent")
     };
-    Ok(StripeEvent::Confirmed(Payment {
+    let amount_of = |name: &str| object.get(name).and_then(Value::as_i64);
+    // A session's total; an intent's amount received, or (failed: nothing was
+    // received) the amount it asked for.
+    let amount = if !is_intent {
+        amount_of("amount_total")
+    } else if confirms {
+        amount_of("amount_received").or_else(|| amount_of("amount"))
+    } else {
+        amount_of("amount")
+    };
+    let failure = object.get("last_payment_error").and_then(|e| {
+        e.get("message")
+            .or_else(|| e.get("code"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let payment = Payment {
         event_id,
         organization,
         payment_intent,
         object_id,
-        amount: object
-            .get("amount_total")
-            .or_else(|| object.get("amount_received"))
-            .or_else(|| object.get("amount"))
-            .and_then(Value::as_i64),
+        amount,
         currency: str_field("currency"),
         email: object
             .get("customer_details")
@@ -177,12 +226,18 @@ pub fn parse_event(body: &[u8]) -> Result<StripeEvent, StripeEventError> {
             .map(str::to_string)
             .or_else(|| str_field("receipt_email")),
         metadata,
+        failure,
         created: v
             .get("created")
             .and_then(Value::as_i64)
             .and_then(|s| DateTime::from_timestamp(s, 0)),
         kind,
-    }))
+    };
+    Ok(if confirms {
+        StripeEvent::Confirmed(payment)
+    } else {
+        StripeEvent::Failed(payment)
+    })
 }
 
 /// `payment.confirmed`: `{paymentId, stripeEventId, source, amount, currency, email,
@@ -206,6 +261,33 @@ pub fn payment_confirmed(p: &Payment, now: DateTime<Utc>) -> NewEvent {
         dedup_key: Some(match &p.payment_intent {
             Some(pi) => format!("stripe:pi:{pi}"),
             None => format!("stripe:evt:{}", p.event_id),
+        }),
+    }
+}
+
+/// `payment.failed`: `{paymentId, stripeEventId, source, amount, currency, email,
+/// metadata, reason, failedAt}`. Once per payment intent, like a confirmation: a card
+/// declined twice before it went through is one failure announced, then the
+/// confirmation (its own key).
+pub fn payment_failed(p: &Payment, now: DateTime<Utc>) -> NewEvent {
+    let payment_id = p.payment_intent.as_deref().unwrap_or(&p.object_id);
+    NewEvent {
+        kind: EventType::PaymentFailed,
+        payload: serde_json::json!({
+            "paymentId": payment_id,
+            "stripeEventId": p.event_id,
+            "source": p.kind,
+            "amount": p.amount,
+            "currency": p.currency,
+            "email": p.email,
+            "metadata": p.metadata,
+            "reason": p.failure,
+            "failedAt": format_timestamp(&p.created.unwrap_or(now)),
+        }),
+        timestamp: now,
+        dedup_key: Some(match &p.payment_intent {
+            Some(pi) => format!("stripe:failed:pi:{pi}"),
+            None => format!("stripe:failed:evt:{}", p.event_id),
         }),
     }
 }
@@ -256,7 +338,7 @@ mod tests {
     #[test]
     fn reads_confirming_and_other_events() {
         let checkout = br#"{"id":"evt_1","type":"checkout.session.completed","created":1764140000,
-            "data":{"object":{"id":"cs_1","payment_intent":"pi_1","amount_total":50000,"currency":"inr",
+            "data":{"object":{"id":"cs_1","payment_intent":"pi_1","amount_total":50000,"currency":"inr","payment_status":"paid",
             "customer_details":{"email":"a@b.c"},"metadata":{"organizationId":"org_1","playerId":"p_1"}}}}"#;
         let StripeEvent::Confirmed(p) = parse_event(checkout).unwrap() else {
             panic!("not confirmed")
@@ -289,5 +371,69 @@ mod tests {
         ));
         assert!(parse_event(b"{}").is_err());
         assert!(parse_event(b"nope").is_err());
+    }
+
+    #[test]
+    fn a_bank_debit_is_confirmed_when_the_money_arrives_and_a_failure_is_reported() {
+        let session = |kind: &str, status: &str| {
+            format!(
+                r#"{{"id":"evt_{kind}","type":"{kind}","created":1764140000,"data":{{"object":{{
+                "id":"cs_1","payment_intent":"pi_9","amount_total":4000,"currency":"gbp",
+                "payment_status":"{status}","metadata":{{"organizationId":"org_1"}}}}}}}}"#
+            )
+        };
+        // Completed but unpaid (Bacs Direct Debit): not a confirmation.
+        assert_eq!(
+            parse_event(session("checkout.session.completed", "unpaid").as_bytes()).unwrap(),
+            StripeEvent::Awaiting {
+                event_id: "evt_checkout.session.completed".into(),
+                payment_status: "unpaid".into()
+            }
+        );
+        let no_status = br#"{"id":"evt_x","type":"checkout.session.completed","data":{"object":{"id":"cs_2","metadata":{"organizationId":"org_1"}}}}"#;
+        assert!(matches!(
+            parse_event(no_status).unwrap(),
+            StripeEvent::Awaiting { .. }
+        ));
+        // Free (a 100% coupon): confirmed, nothing was owed.
+        assert!(matches!(
+            parse_event(session("checkout.session.completed", "no_payment_required").as_bytes())
+                .unwrap(),
+            StripeEvent::Confirmed(_)
+        ));
+        let StripeEvent::Confirmed(paid) =
+            parse_event(session("checkout.session.async_payment_succeeded", "paid").as_bytes())
+                .unwrap()
+        else {
+            panic!("the settled debit is a confirmation")
+        };
+        assert_eq!(
+            payment_confirmed(&paid, Utc::now()).dedup_key.as_deref(),
+            Some("stripe:pi:pi_9")
+        );
+        let StripeEvent::Failed(bounced) =
+            parse_event(session("checkout.session.async_payment_failed", "unpaid").as_bytes())
+                .unwrap()
+        else {
+            panic!("the bounced debit is a failure")
+        };
+        let e = payment_failed(&bounced, Utc::now());
+        assert_eq!(e.kind, EventType::PaymentFailed);
+        assert_eq!(e.dedup_key.as_deref(), Some("stripe:failed:pi:pi_9"));
+        assert_eq!(e.payload["amount"], 4000);
+        let declined = br#"{"id":"evt_d","type":"payment_intent.payment_failed","data":{"object":{
+            "id":"pi_9","amount":4000,"amount_received":0,"currency":"gbp",
+            "last_payment_error":{"code":"card_declined","message":"Your card was declined."},
+            "metadata":{"organizationId":"org_1"}}}}"#;
+        let StripeEvent::Failed(card) = parse_event(declined).unwrap() else {
+            panic!("a declined intent is a failure")
+        };
+        let e2 = payment_failed(&card, Utc::now());
+        assert_eq!(e2.payload["reason"], "Your card was declined.");
+        assert_eq!(
+            e2.payload["amount"], 4000,
+            "the amount asked, not the 0 received"
+        );
+        assert_eq!(e2.dedup_key, e.dedup_key, "one failure per payment");
     }
 }

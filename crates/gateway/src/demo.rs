@@ -75,6 +75,7 @@ fn demo_token(settings: &Settings) -> Option<String> {
         team_id: None,
         name: Some("Demo Admin".into()),
         exp: chrono::Utc::now().timestamp() + TOKEN_HOURS * 3600,
+        nbf: None,
         iss: settings.jwt_issuer.clone(),
         aud: settings.jwt_audience.clone(),
     };

@@ -32,7 +32,7 @@ const KEEPALIVE_MS = 5 * 60 * 1000;
 const EVENT_TYPES = [
   "availability.updated", "message.received", "message.status.updated",
   "match.score.updated", "auction.lot.opened", "auction.bid.placed",
-  "auction.lot.closed", "chat.message.sent", "payment.confirmed",
+  "auction.lot.closed", "chat.message.sent", "payment.confirmed", "payment.failed",
 ];
 
 export class PitchsideClient {

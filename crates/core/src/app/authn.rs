@@ -81,7 +81,7 @@ impl Authenticator {
     /// Verifies the credential and checks the membership it claims in the store.
     pub async fn authenticate(&self, cred: &Credential) -> Result<Principal, ApiError> {
         let claims = match cred {
-            Credential::Token(t) => self.verifier.verify(t)?,
+            Credential::Token(t) => self.verifier.verify(t, self.clock.now().timestamp())?,
             Credential::Ticket(t) => {
                 let grant = self
                     .tickets
@@ -95,6 +95,7 @@ impl Authenticator {
                     team_id: None,
                     name: grant.name,
                     exp: 0,
+                    nbf: None,
                     iss: None,
                     aud: None,
                 }

@@ -357,9 +357,18 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
             return quarantine(ports, KIND, Reason::Malformed, e.to_string(), raw, outcome).await;
         }
     };
+    let failed = matches!(event, StripeEvent::Failed(_));
     match event {
         StripeEvent::Ignored { event_id, kind } => {
             info!(%event_id, %kind, "a Stripe event Pitchside does not act on");
+            outcome.ignored += 1;
+            Ok(())
+        }
+        StripeEvent::Awaiting {
+            event_id,
+            payment_status,
+        } => {
+            info!(%event_id, %payment_status, "a checkout completed before its money arrived; its async_payment event will settle it");
             outcome.ignored += 1;
             Ok(())
         }
@@ -375,7 +384,7 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
             )
             .await
         }
-        StripeEvent::Confirmed(p) => {
+        StripeEvent::Confirmed(p) | StripeEvent::Failed(p) => {
             let org = p.organization.clone();
             if ports.directory.organization(&org).await?.is_none() {
                 let detail = format!(
@@ -392,14 +401,14 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
                 )
                 .await;
             }
-            emit(
-                ports,
-                &org,
-                stripe::payment_confirmed(&p, ports.clock.now()),
-                outcome,
-            )
-            .instrument(tracing::info_span!("tenant", org = %org, stripe_event = %p.event_id))
-            .await
+            let event = if failed {
+                stripe::payment_failed(&p, ports.clock.now())
+            } else {
+                stripe::payment_confirmed(&p, ports.clock.now())
+            };
+            emit(ports, &org, event, outcome)
+                .instrument(tracing::info_span!("tenant", org = %org, stripe_event = %p.event_id))
+                .await
         }
     }
 }

@@ -39,10 +39,10 @@ impl Auction {
                 "`name` must be 1 to 200 characters".into(),
             ));
         }
-        if player.base_price == 0 {
-            return Err(AuctionError::Invalid(
-                "`basePrice` must be more than 0".into(),
-            ));
+        if player.base_price == 0 || player.base_price > MAX_AMOUNT {
+            return Err(AuctionError::Invalid(format!(
+                "`basePrice` must be 1 to {MAX_AMOUNT}"
+            )));
         }
         if let Some(lot) = &self.lot
             && lot.player_id == id
@@ -130,7 +130,10 @@ impl Auction {
             .map(|(_, e)| e.player.base_price)
             .collect();
         prices.sort_unstable();
-        prices.iter().take(needed).sum()
+        prices
+            .iter()
+            .take(needed)
+            .fold(0u64, |sum, p| sum.saturating_add(*p))
     }
 
     /// Validates a bid and, if it is valid, makes it the lot's leading bid. The checks

@@ -2,6 +2,7 @@
 //! grid of whole steps counted from the slab's start, so an off-grid price (a base
 //! price of 7.3 lakh) steps to the next grid value (10 lakh), not to 12.3 lakh.
 
+use super::MAX_AMOUNT;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,8 +45,13 @@ pub(super) fn check(slabs: &[Slab]) -> Result<(), String> {
     }
     let mut below = 0u64;
     for (i, s) in slabs.iter().enumerate() {
-        if s.step == 0 {
-            return Err("an increment's `step` must be more than 0".into());
+        if s.step == 0 || s.step > MAX_AMOUNT {
+            return Err(format!("an increment's `step` must be 1 to {MAX_AMOUNT}"));
+        }
+        if s.up_to.is_some_and(|u| u > MAX_AMOUNT) {
+            return Err(format!(
+                "an increment's `upTo` must be at most {MAX_AMOUNT}"
+            ));
         }
         match s.up_to {
             None if i + 1 != slabs.len() => {

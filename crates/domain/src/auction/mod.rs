@@ -25,6 +25,10 @@ use std::collections::BTreeMap;
 /// The longest a lot may run: a lot's timer is a delayed queue message, and SQS delays
 /// by at most 15 minutes.
 pub const MAX_LOT_SECONDS: u32 = 900;
+/// The largest purse, base price or increment, in the auction's currency units: far
+/// above any real league's (the IPL's purse is about 10^9 rupees), and small enough
+/// that a pool's worth of base prices sums without overflowing a u64.
+pub const MAX_AMOUNT: u64 = 1_000_000_000_000_000;
 /// More bids than any one lot takes in practice; bounds the walk over the grid when
 /// jumps are allowed.
 const MAX_STEPS_IN_ONE_JUMP: usize = 10_000;

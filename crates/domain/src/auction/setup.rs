@@ -1,7 +1,7 @@
 //! An auction's setup: teams and purses, squad rules, increment slabs and the clock of
 //! a lot, and the players put into its pool; checked before anything is stored.
 
-use super::{AuctionError, MAX_LOT_SECONDS, Slab, increments, ipl_increments};
+use super::{AuctionError, MAX_AMOUNT, MAX_LOT_SECONDS, Slab, increments, ipl_increments};
 use crate::ids::TeamId;
 use serde::{Deserialize, Serialize};
 
@@ -71,6 +71,9 @@ impl AuctionSetup {
         }
         if let Some(t) = self.teams.iter().find(|t| t.purse == 0) {
             return bad(format!("team {} has no purse", t.id));
+        }
+        if let Some(t) = self.teams.iter().find(|t| t.purse > MAX_AMOUNT) {
+            return bad(format!("team {}'s purse is more than {MAX_AMOUNT}", t.id));
         }
         let s = self.squad;
         if s.max == 0 || s.min > s.max || s.overseas_max > s.max {

@@ -384,3 +384,32 @@ fn the_views_keep_the_wire_names() {
     a.close_lot(secs(1)).unwrap();
     assert!(a.lot_view().is_null());
 }
+
+#[test]
+fn amounts_beyond_max_amount_are_refused_and_sums_cannot_wrap() {
+    let mut s = setup();
+    s.teams[0].purse = MAX_AMOUNT + 1;
+    assert!(matches!(Auction::new(s), Err(AuctionError::Invalid(m)) if m.contains("purse")));
+    let mut s = setup();
+    s.increments[0].step = u64::MAX;
+    assert!(matches!(Auction::new(s), Err(AuctionError::Invalid(m)) if m.contains("step")));
+    let mut s = setup();
+    s.increments[0].up_to = Some(u64::MAX);
+    assert!(Auction::new(s).is_err());
+    let mut a = auction();
+    let huge = PoolPlayer {
+        name: "Huge".into(),
+        base_price: MAX_AMOUNT + 1,
+        overseas: false,
+    };
+    assert!(matches!(
+        a.put_player(player("p_9"), huge),
+        Err(AuctionError::Invalid(m)) if m.contains("basePrice")
+    ));
+    // A bid of u64::MAX is refused as more than the purse, not wrapped past it.
+    a.open_lot(&player("p_1"), t0()).unwrap();
+    assert!(matches!(
+        bid(&mut a, "t_1", "p_1", u64::MAX, 1),
+        Err(AuctionError::OffStep { .. } | AuctionError::PurseExceeded { .. })
+    ));
+}

@@ -74,8 +74,18 @@ impl Extras {
         self.total() == 0
     }
 
+    /// The sum, saturating: [`Delivery::check`] bounds each part long before it could
+    /// wrap, and a saturated sum never equals a bounded `runs.extras`.
     pub fn total(&self) -> u32 {
-        self.wides + self.noballs + self.byes + self.legbyes + self.penalty
+        [
+            self.wides,
+            self.noballs,
+            self.byes,
+            self.legbyes,
+            self.penalty,
+        ]
+        .into_iter()
+        .fold(0u32, u32::saturating_add)
     }
 }
 
@@ -147,7 +157,21 @@ pub enum DeliveryError {
     TooManyWickets,
     #[error("penalty runs are awarded in fives (Law 41), not {0}")]
     PenaltyNotFives(u32),
+    #[error("{field} ({value}) is more than one delivery can score (at most {max})")]
+    OutOfRange {
+        field: &'static str,
+        value: u32,
+        max: u32,
+    },
 }
+
+/// The most runs of one kind a single delivery can bring: the runs completed plus an
+/// overthrow to the boundary (Law 19.8) stays below it; Cricsheet's thousands of real
+/// matches never reach it. Bounding every count a scorer sends keeps each sum far from
+/// overflowing.
+pub const MAX_RUNS_OF_A_KIND: u32 = 10;
+/// At most two five-run awards (Law 41) on one delivery, for each side.
+pub const MAX_PENALTY_RUNS: u32 = 10;
 
 impl Delivery {
     /// Wides and no-balls are not legal deliveries: they do not count toward the over.
@@ -170,9 +194,25 @@ impl Delivery {
             + self.extras.wides.saturating_sub(1)
     }
 
-    /// Checks the delivery's own consistency.
+    /// Checks the delivery's own consistency, starting with every count in range.
     pub fn check(&self) -> Result<(), DeliveryError> {
-        let sum = self.runs.batter + self.runs.extras;
+        let e = &self.extras;
+        for (field, value, max) in [
+            ("runs.batter", self.runs.batter, MAX_RUNS_OF_A_KIND),
+            ("extras.wides", e.wides, MAX_RUNS_OF_A_KIND),
+            ("extras.noballs", e.noballs, MAX_RUNS_OF_A_KIND),
+            ("extras.byes", e.byes, MAX_RUNS_OF_A_KIND),
+            ("extras.legbyes", e.legbyes, MAX_RUNS_OF_A_KIND),
+            ("extras.penalty", e.penalty, MAX_PENALTY_RUNS),
+            ("fielding_penalty", self.fielding_penalty, MAX_PENALTY_RUNS),
+        ] {
+            if value > max {
+                return Err(DeliveryError::OutOfRange { field, value, max });
+            }
+        }
+        // Saturating: `runs.extras` is not bounded yet, and a saturated sum is refused below
+        // anyway (it can match neither a bounded total nor the extras' own sum).
+        let sum = self.runs.batter.saturating_add(self.runs.extras);
         if self.runs.total != sum {
             return Err(DeliveryError::TotalMismatch {
                 total: self.runs.total,

@@ -17,7 +17,9 @@
 pub mod delivery;
 pub mod innings;
 
-pub use delivery::{Delivery, DeliveryError, Extras, Runs, Wicket};
+pub use delivery::{
+    Delivery, DeliveryError, Extras, MAX_PENALTY_RUNS, MAX_RUNS_OF_A_KIND, Runs, Wicket,
+};
 pub use innings::{ApplyError, Innings, InningsEnd, Limits, PenaltyRuns, overs, rate};
 
 use serde::{Deserialize, Serialize};

@@ -460,6 +460,60 @@ fn penalty_runs_come_in_fives() {
 }
 
 #[test]
+fn counts_beyond_what_one_delivery_can_score_are_refused_before_any_sum() {
+    let mut p = Pad::new(1);
+    // The attack: a sum that wraps u32 to match `total`.
+    let mut d = p.delivery("a1", "a2", "b1", 0, Extras::default());
+    d.runs = Runs {
+        batter: u32::MAX,
+        extras: 1,
+        total: 0,
+        non_boundary: false,
+    };
+    d.extras.byes = 1;
+    assert_eq!(
+        d.check(),
+        Err(DeliveryError::OutOfRange {
+            field: "runs.batter",
+            value: u32::MAX,
+            max: MAX_RUNS_OF_A_KIND
+        })
+    );
+    // Extras that would wrap their own sum, and an unbounded `runs.extras`.
+    let mut d = p.delivery("a1", "a2", "b1", 0, Extras::default());
+    d.extras.legbyes = u32::MAX;
+    assert!(matches!(
+        d.check(),
+        Err(DeliveryError::OutOfRange {
+            field: "extras.legbyes",
+            ..
+        })
+    ));
+    let mut d = p.delivery("a1", "a2", "b1", 4, Extras::default());
+    d.runs.extras = u32::MAX;
+    d.runs.total = u32::MAX;
+    assert!(matches!(
+        d.check(),
+        Err(DeliveryError::ExtrasMismatch { .. })
+    ));
+    let mut d = p.delivery("a1", "a2", "b1", 0, Extras::default());
+    d.fielding_penalty = 15;
+    assert!(matches!(
+        p.m.apply(&d),
+        Err(ScoringError::Apply(ApplyError::Delivery(
+            DeliveryError::OutOfRange {
+                field: "fielding_penalty",
+                ..
+            }
+        )))
+    ));
+    assert_eq!(p.m.balls, 0, "refused, nothing changed");
+    // The most a real delivery brings is still scored: four run and four overthrows.
+    p.runs("a1", "a2", "b1", 8);
+    assert_eq!(p.inn().runs, 8);
+}
+
+#[test]
 fn an_innings_ends_all_out_at_the_over_limit_or_on_the_target() {
     let mut p = Pad::new(1);
     for i in 0..6 {
