@@ -698,3 +698,85 @@ async fn chat_rooms_rate_limits_and_bad_frames(mode: Mode) {
 
 use futures_util::SinkExt as _;
 use tokio_tungstenite::tungstenite::Message;
+
+both_modes!(over_websocket_a_role_needs_the_token_and_the_membership);
+async fn over_websocket_a_role_needs_the_token_and_the_membership(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    gw.seed_org("org-w", "106540352242993", "16505550113")
+        .await
+        .unwrap();
+    member(&gw, "org-w", "auc", json!(["auctioneer"]), None).await;
+    member(
+        &gw,
+        "org-w",
+        "own",
+        json!(["team_owner", "viewer"]),
+        Some("t_1"),
+    )
+    .await;
+    let auc = token(JWT_SECRET, "org-w", "auc", &["auctioneer"]);
+    let put = gw
+        .call(
+            "PUT",
+            "/auctions/a_w",
+            &auc,
+            Some(auction_setup(
+                &[("t_1", 200 * LAKH), ("t_2", 200 * LAKH)],
+                300,
+            )),
+        )
+        .await
+        .unwrap();
+    assert_eq!(put.0, 200, "{}", put.1);
+    put_players(&gw, &auc, "a_w", &[("p_1", 20 * LAKH, false)]).await;
+    let (code, body) = gw
+        .call(
+            "POST",
+            "/auctions/a_w/lots",
+            &auc,
+            Some(json!({"playerId": "p_1"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code, 200, "{body}");
+
+    // The membership says team owner; this token was issued for a viewer only. Over
+    // HTTP that is a viewer; over WebSocket too: its bid is refused.
+    let viewer_token = token(JWT_SECRET, "org-w", "own", &["viewer"]);
+    let mut as_viewer = Client::connect(&gw, "t_1", &viewer_token).await;
+    let r = as_viewer
+        .request(bid("a_w", "p_1", "t_1", 20 * LAKH), "v-bid")
+        .await;
+    assert_eq!(
+        (r["type"].as_str(), r["code"].as_str()),
+        (Some("error"), Some("unauthorized")),
+        "{r}"
+    );
+    // The same user with a team owner's token bids.
+    let mut as_owner = Client::connect(&gw, "t_1", &owner_token("org-w", "own")).await;
+    let r = as_owner
+        .request(bid("a_w", "p_1", "t_1", 20 * LAKH), "o-bid")
+        .await;
+    assert_eq!(r["type"], "ack", "{r}");
+
+    // The membership ends: the next message is refused, and the refusal still carries
+    // the requestId it answers.
+    let (code, _) = gw
+        .admin(
+            "PUT",
+            "/admin/organizations/org-w/members/own",
+            Some(json!({"roles": ["team_owner"], "teamId": "t_1", "active": false})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(code, 200);
+    let r = as_owner
+        .request(bid("a_w", "p_1", "t_1", 25 * LAKH), "after-revoke")
+        .await;
+    assert_eq!(
+        (r["requestId"].as_str(), r["code"].as_str()),
+        (Some("after-revoke"), Some("unauthorized")),
+        "{r}"
+    );
+}

@@ -29,6 +29,7 @@ async fn a_gone_connection_is_removed_and_the_live_one_still_served() {
             id: stale.clone(),
             org: org.clone(),
             user: UserId::new("ghost").unwrap(),
+            roles: vec![],
         })
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 //! `$disconnect` is best-effort and a lost one must not leave rows forever.
 
 use super::dynamo::{
-    Item, TxError, build, get_s, key, n, s, transact, tx_delete, tx_put, unavailable,
+    Item, TxError, build, corrupt, get_s, key, n, s, transact, tx_delete, tx_put, unavailable,
 };
 use super::keys::{self, PK, TTL};
 use async_trait::async_trait;
@@ -11,6 +11,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::Utc;
 use pitchside_core::ports::*;
+use pitchside_domain::auth::Role;
 use pitchside_domain::ids::{OrganizationId, UserId};
 
 /// API Gateway closes a WebSocket after 2 hours; rows outlive that by a margin.
@@ -117,6 +118,9 @@ impl ConnectionRegistry for DynamoRegistry {
         let mut item = key(keys::connection(&conn.id.0), keys::CONN);
         item.insert("org".into(), s(conn.org.as_str()));
         item.insert("user".into(), s(conn.user.as_str()));
+        // As JSON, like a membership's (a string set could not hold none).
+        let roles = serde_json::to_string(&conn.roles).map_err(|e| corrupt(&e.to_string()))?;
+        item.insert("roles".into(), s(&roles));
         item.insert(
             "rooms".into(),
             AttributeValue::Ss(vec![ORG_ROOM.to_string()]),
@@ -208,9 +212,14 @@ impl ConnectionRegistry for DynamoRegistry {
         };
         Ok(Some(ConnectionInfo {
             id: id.clone(),
-            org: OrganizationId::new(get_s(&item, "org")?)
-                .map_err(|_| super::dynamo::corrupt("org"))?,
-            user: UserId::new(get_s(&item, "user")?).map_err(|_| super::dynamo::corrupt("user"))?,
+            org: OrganizationId::new(get_s(&item, "org")?).map_err(|_| corrupt("org"))?,
+            user: UserId::new(get_s(&item, "user")?).map_err(|_| corrupt("user"))?,
+            roles: roles_of_connection(&item)?,
         }))
     }
+}
+
+/// The connection's roles; what does not read back is data this code did not write.
+fn roles_of_connection(item: &Item) -> StoreResult<Vec<Role>> {
+    serde_json::from_str(get_s(item, "roles")?).map_err(|_| corrupt("roles"))
 }

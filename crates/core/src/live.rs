@@ -11,6 +11,7 @@
 use crate::ports::*;
 use async_trait::async_trait;
 use bytes::Bytes;
+use pitchside_domain::auth::Role;
 use pitchside_domain::event::{Event, EventId, EventType};
 use pitchside_domain::ids::{OrganizationId, TeamId, UserId};
 use pitchside_domain::rooms;
@@ -119,7 +120,7 @@ pub struct MemoryRegistry {
 
 #[derive(Default)]
 struct RegistryInner {
-    users: HashMap<(OrganizationId, ConnectionId), UserId>,
+    users: HashMap<(OrganizationId, ConnectionId), (UserId, Vec<Role>)>,
     rooms: HashMap<(OrganizationId, String), BTreeSet<ConnectionId>>,
 }
 
@@ -127,8 +128,10 @@ struct RegistryInner {
 impl ConnectionRegistry for MemoryRegistry {
     async fn register(&self, conn: &ConnectionInfo) -> StoreResult<()> {
         let mut r = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        r.users
-            .insert((conn.org.clone(), conn.id.clone()), conn.user.clone());
+        r.users.insert(
+            (conn.org.clone(), conn.id.clone()),
+            (conn.user.clone(), conn.roles.clone()),
+        );
         r.rooms
             .entry((conn.org.clone(), ORG_ROOM.to_string()))
             .or_default()
@@ -188,10 +191,11 @@ impl ConnectionRegistry for MemoryRegistry {
         Ok(r.users
             .iter()
             .find(|((_, c), _)| c == id)
-            .map(|((org, c), user)| ConnectionInfo {
+            .map(|((org, c), (user, roles))| ConnectionInfo {
                 id: c.clone(),
                 org: org.clone(),
                 user: user.clone(),
+                roles: roles.clone(),
             }))
     }
 }

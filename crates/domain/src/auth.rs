@@ -263,25 +263,35 @@ impl Principal {
 /// the token and the store grant it, so revoking a role in the store takes effect at
 /// once and a token cannot claim more than the store allows; the team is the store's.
 pub fn authorize(claims: Claims, membership: Option<&Membership>) -> Result<Principal, AuthError> {
+    let (roles, team_id) = grant(&claims.roles, membership)?;
+    Ok(Principal {
+        org: claims.org,
+        user: claims.sub,
+        roles,
+        team_id,
+        name: claims.name,
+    })
+}
+
+/// The one rule of every channel: the roles both the credential and an active
+/// membership grant, and the membership's team. A WebSocket message is judged by it
+/// with the roles its connection was opened with.
+pub fn grant(
+    granted: &[Role],
+    membership: Option<&Membership>,
+) -> Result<(Vec<Role>, Option<TeamId>), AuthError> {
     let membership = match membership {
         Some(m) if m.active => m,
         _ => return Err(AuthError::NotMember),
     };
-    let mut roles: Vec<Role> = claims
-        .roles
+    let mut roles: Vec<Role> = granted
         .iter()
         .copied()
         .filter(|r| membership.roles.contains(r))
         .collect();
     roles.sort();
     roles.dedup();
-    Ok(Principal {
-        org: claims.org,
-        user: claims.sub,
-        roles,
-        team_id: membership.team_id.clone(),
-        name: claims.name,
-    })
+    Ok((roles, membership.team_id.clone()))
 }
 
 #[cfg(test)]

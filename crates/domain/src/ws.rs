@@ -48,6 +48,21 @@ pub enum Action {
     },
 }
 
+impl Action {
+    /// The client's id for this message, echoed on its answer whatever the answer is.
+    pub fn request_id(&self) -> Option<&str> {
+        match self {
+            Action::Ping { request_id }
+            | Action::JoinAuction { request_id, .. }
+            | Action::LeaveAuction { request_id, .. }
+            | Action::PlaceBid { request_id, .. }
+            | Action::Chat { request_id, .. }
+            | Action::JoinRoom { request_id, .. }
+            | Action::LeaveRoom { request_id, .. } => request_id.as_deref(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Head {

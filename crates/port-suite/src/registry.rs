@@ -2,6 +2,7 @@
 
 use crate::fresh_org;
 use pitchside_core::ports::*;
+use pitchside_domain::auth::Role;
 use pitchside_domain::ids::{OrganizationId, UserId};
 
 /// One test per case, for an adapter that `$make` builds afresh.
@@ -22,11 +23,23 @@ pub async fn registry(reg: &dyn ConnectionRegistry) {
         id: c(id),
         org: org.clone(),
         user: UserId::new("u").unwrap(),
+        roles: vec![Role::TeamOwner, Role::Viewer],
     };
     reg.register(&conn("c1", &a)).await.unwrap();
     reg.register(&conn("c2", &a)).await.unwrap();
     reg.register(&conn("c3", &b)).await.unwrap();
-    assert_eq!(reg.lookup(&c("c3")).await.unwrap(), Some(conn("c3", &b)));
+    assert_eq!(
+        reg.lookup(&c("c3")).await.unwrap(),
+        Some(conn("c3", &b)),
+        "a lookup answers the connection as registered, its roles included"
+    );
+    let bare = ConnectionInfo {
+        roles: vec![],
+        ..conn("c4", &b)
+    };
+    reg.register(&bare).await.unwrap();
+    assert_eq!(reg.lookup(&c("c4")).await.unwrap(), Some(bare));
+    reg.remove(&b, &c("c4")).await.unwrap();
     assert_eq!(reg.lookup(&c("c9")).await.unwrap(), None);
     // Joining as another organization's connection is refused.
     assert!(reg.join(&b, &c("c1"), "auction:a1").await.is_err());

@@ -9,7 +9,7 @@ use super::ErrorKind;
 use super::auction;
 use super::authn::{Authenticator, Credential};
 use crate::ports::{ConnectionId, ConnectionInfo, ConnectionRegistry, ORG_ROOM};
-use pitchside_domain::auth::Principal;
+use pitchside_domain::auth::{self, Principal};
 use pitchside_domain::chat::{self, ChatError, ChatMessage};
 use pitchside_domain::event::{EventType, NewEvent};
 use pitchside_domain::ids::AuctionId;
@@ -30,6 +30,7 @@ pub async fn connect(
         id,
         org: who.org.clone(),
         user: who.user.clone(),
+        roles: who.roles.clone(),
     };
     register(registry, &conn, &who).await?;
     Ok((who, conn))
@@ -121,7 +122,7 @@ pub async fn handle(
     }
     let who = match sender(ports, conn).await {
         Ok(who) => who,
-        Err(e) => return refusal(&None, &e),
+        Err(e) => return refusal(&action.request_id().map(str::to_string), &e),
     };
     match action {
         Action::Ping { .. } => unreachable!("answered above"),
@@ -200,17 +201,18 @@ pub async fn handle(
     }
 }
 
-/// Who sends: the store's membership of the connection's user.
+/// Who sends: the connection's roles as the store's membership still grants them.
 async fn sender(ports: &super::Ports, conn: &ConnectionInfo) -> Result<Principal, ApiError> {
-    match ports.directory.membership(&conn.org, &conn.user).await? {
-        Some(m) if m.active => Ok(Principal {
+    let membership = ports.directory.membership(&conn.org, &conn.user).await?;
+    match auth::grant(&conn.roles, membership.as_ref()) {
+        Ok((roles, team_id)) => Ok(Principal {
             org: conn.org.clone(),
             user: conn.user.clone(),
-            roles: m.roles,
-            team_id: m.team_id,
+            roles,
+            team_id,
             name: None,
         }),
-        _ => Err(ApiError::new(
+        Err(_) => Err(ApiError::new(
             ErrorKind::Unauthenticated,
             "unauthorized",
             "the membership of this connection has ended",

@@ -2,6 +2,7 @@
 
 use super::StoreResult;
 use async_trait::async_trait;
+use pitchside_domain::auth::Role;
 use pitchside_domain::ids::{OrganizationId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +15,10 @@ pub struct ConnectionInfo {
     pub id: ConnectionId,
     pub org: OrganizationId,
     pub user: UserId,
+    /// The roles the connection was opened with (its token's, as the membership then
+    /// allowed): a message acts with these as the membership still allows them, so a
+    /// role counts only when both the token and the store grant it, as over HTTP.
+    pub roles: Vec<Role>,
 }
 
 /// The room every connection of an organization is in.

@@ -57,6 +57,7 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
         id: ConnectionId(hex::encode(uuid::Uuid::new_v4().into_bytes())),
         org: who.org.clone(),
         user: who.user.clone(),
+        roles: who.roles.clone(),
     };
     tracing::Span::current().record("connection", conn.id.0.as_str());
     // Listen first, then register: the connection can receive before anyone finds it.
