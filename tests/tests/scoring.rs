@@ -393,3 +393,116 @@ async fn penalty_runs_to_the_fielding_side_move_the_target(mode: Mode) {
         .unwrap();
     assert_eq!(score["innings"], card["innings"]);
 }
+
+/// Puts an event of another writer at log id `id` of `org`, straight into the store,
+/// so the next append there fails inside its transaction (as a crash between a write
+/// and its event would cut it); `false` takes it out again.
+async fn block_log_at(env: &Env, org: &str, id: u64, on: bool) {
+    match env.mode {
+        Mode::Embedded => {
+            let path =
+                std::path::Path::new(env.var("PITCHSIDE_DATA_DIR").unwrap()).join("pitchside.db");
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.busy_timeout(std::time::Duration::from_secs(10))
+                .unwrap();
+            let sql = if on {
+                "INSERT INTO events (org, id, type, ts_ms, payload) VALUES (?1, ?2, 'chat.message.sent', 0, '{}')"
+            } else {
+                "DELETE FROM events WHERE org = ?1 AND id = ?2"
+            };
+            conn.execute(sql, rusqlite::params![org, id.cast_signed()])
+                .unwrap();
+        }
+        Mode::Aws => {
+            use aws_sdk_dynamodb::types::AttributeValue as A;
+            use pitchside_aws::keys;
+            let client = aws_sdk_dynamodb::Client::new(&pitchside_aws::sdk_config().await);
+            let org = pitchside_domain::ids::OrganizationId::new(org).unwrap();
+            let (pk, sk) = (
+                A::S(keys::events(&org)),
+                A::S(keys::event_sk(pitchside_domain::event::EventId(id))),
+            );
+            let table = env.var("PITCHSIDE_TABLE").unwrap();
+            if on {
+                client
+                    .put_item()
+                    .table_name(table)
+                    .item(keys::PK, pk)
+                    .item(keys::SK, sk)
+                    .send()
+                    .await
+                    .unwrap();
+            } else {
+                client
+                    .delete_item()
+                    .table_name(table)
+                    .key(keys::PK, pk)
+                    .key(keys::SK, sk)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+both_modes!(a_ball_whose_event_cannot_be_appended_is_not_recorded);
+async fn a_ball_whose_event_cannot_be_appended_is_not_recorded(mode: Mode) {
+    let env = Env::new(mode).await;
+    let gw = env.start().await;
+    gw.seed_org("org-k", PHONE, WA).await.unwrap();
+    gw.admin_put(
+        "/admin/organizations/org-k/members/admin-org-k",
+        json!({"roles": ["admin", "scorer", "viewer"]}),
+    )
+    .await
+    .unwrap();
+    let admin = token(
+        JWT_SECRET,
+        "org-k",
+        "admin-org-k",
+        &["admin", "scorer", "viewer"],
+    );
+    let (code, body) = gw
+        .call("PUT", "/matches/m-k", &admin, Some(setup(2)))
+        .await
+        .unwrap();
+    assert_eq!(code, 200, "{body}");
+    let (code, first) = post(&gw, &admin, "m-k", &ball(1, "a1", "a2", 1, json!({}))).await;
+    assert_eq!(code, 200, "{first}");
+    let head: u64 = first["lastEventId"].as_str().unwrap().parse().unwrap();
+
+    // The log cannot take the next event: the ball is refused whole, not recorded.
+    block_log_at(&env, "org-k", head + 1, true).await;
+    let second = ball(2, "a2", "a1", 4, json!({}));
+    let (code, body) = post(&gw, &admin, "m-k", &second).await;
+    assert_eq!(code, 503, "{body}");
+    let (_, score) = gw
+        .call("GET", "/matches/m-k/score", &admin, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        score["innings"][0]["runs"], 1,
+        "ball 2 is not in the score: {score}"
+    );
+    let (code, body) = gw
+        .call("DELETE", "/matches/m-k/balls/last", &admin, None)
+        .await
+        .unwrap();
+    assert_eq!(code, 503, "an undo is refused whole too: {body}");
+
+    // Once the log takes events again, the scorer's retry records ball 2 with its
+    // event, the very next one after ball 1's.
+    block_log_at(&env, "org-k", head + 1, false).await;
+    let (code, card) = post(&gw, &admin, "m-k", &second).await;
+    assert_eq!(code, 200, "{card}");
+    let events = gw.events(&admin, &head.to_string(), 1).await.unwrap();
+    assert_eq!(
+        (
+            events[0]["id"].as_str(),
+            events[0]["payload"]["version"].as_u64()
+        ),
+        (Some((head + 1).to_string().as_str()), Some(2))
+    );
+    assert_eq!(card["innings"][0]["runs"], 5);
+}

@@ -31,22 +31,32 @@ pub(crate) fn event_from_item(org: &OrganizationId, item: &Item) -> StoreResult<
 /// Appends race on the log head; a losing writer reads the new head and tries again.
 const MAX_APPEND_ATTEMPTS: u32 = 100;
 
-#[async_trait]
-impl EventLog for DynamoStore {
-    async fn append(&self, org: &OrganizationId, new: NewEvent) -> StoreResult<Appended> {
+impl DynamoStore {
+    /// Appends `new` in one transaction with `with`: writes that must land together
+    /// with their event or not at all (a ball and its `match.score.updated`). `None`
+    /// when a condition of `with` failed: nothing was written. With `with`, an event
+    /// whose dedup key is already in the log is a conflict, since its write would be
+    /// applied twice.
+    pub(crate) async fn append_with(
+        &self,
+        org: &OrganizationId,
+        new: NewEvent,
+        with: Vec<TransactWriteItem>,
+    ) -> StoreResult<Option<Appended>> {
         let payload = serde_json::to_string(&new.payload).map_err(|e| corrupt(&e.to_string()))?;
         for attempt in 0..MAX_APPEND_ATTEMPTS {
-            if let Some(k) = &new.dedup_key
+            if with.is_empty()
+                && let Some(k) = &new.dedup_key
                 && let Some(seen) = self.get(keys::dedup(org, k), keys::DEDUP).await?
             {
                 let id = EventId(get_n(&seen, "eventId")?.cast_unsigned());
                 let event = self.event(org, id).await?.ok_or_else(|| {
                     StoreError::unavailable(format!("event {id} of a dedup record is gone"))
                 })?;
-                return Ok(Appended {
+                return Ok(Some(Appended {
                     event,
                     created: false,
-                });
+                }));
             }
             let head = match self.get(keys::org(org), keys::LOG).await? {
                 Some(item) => EventId(get_n(&item, "head")?.cast_unsigned()),
@@ -86,12 +96,23 @@ impl EventLog for DynamoStore {
                 d.insert(TTL.into(), expires);
                 items.push(tx_put(&self.table, d, Some("attribute_not_exists(pk)"))?);
             }
+            let own = items.len();
+            items.extend(with.iter().cloned());
             match transact(&self.client, items).await {
                 Ok(()) => {
-                    return Ok(Appended {
+                    return Ok(Some(Appended {
                         event,
                         created: true,
-                    });
+                    }));
+                }
+                Err(e) if (own..own + with.len()).any(|i| e.failed_condition(i)) => {
+                    return Ok(None);
+                }
+                Err(e) if !with.is_empty() && new.dedup_key.is_some() && e.failed_condition(2) => {
+                    return Err(StoreError::Conflict(format!(
+                        "event {} is already in the log",
+                        new.dedup_key.as_deref().unwrap_or_default()
+                    )));
                 }
                 // Another writer took this id, or recorded the dedup key first: look
                 // again.
@@ -115,6 +136,15 @@ impl EventLog for DynamoStore {
         Err(StoreError::unavailable(format!(
             "could not append to the log of {org} after {MAX_APPEND_ATTEMPTS} attempts"
         )))
+    }
+}
+
+#[async_trait]
+impl EventLog for DynamoStore {
+    async fn append(&self, org: &OrganizationId, new: NewEvent) -> StoreResult<Appended> {
+        self.append_with(org, new, Vec::new())
+            .await?
+            .ok_or_else(|| StoreError::unavailable("an append with no other write was refused"))
     }
 
     async fn read(

@@ -1,19 +1,20 @@
 //! DynamoDB matches: a head item and one item per delivery, written conditionally.
 
 use super::dynamo::{
-    DynamoStore, TxError, corrupt, get_n, get_s, key, n, s, transact, tx_delete, tx_put,
-    unavailable,
+    DynamoStore, corrupt, get_n, get_s, key, n, s, tx_delete, tx_put, unavailable,
 };
 use super::keys::{self, SK};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use pitchside_core::ports::*;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{MatchId, OrganizationId};
 use pitchside_domain::scoring::{Delivery, MatchSetup};
 
 impl DynamoStore {
     /// Moves a match from `at` by `delta` balls (and its revision by one), together
-    /// with `other` (the ball's put or delete), in one transaction.
+    /// with `other` (the ball's put or delete) and the append of `event`, in one
+    /// transaction.
     pub(crate) async fn move_count(
         &self,
         org: &OrganizationId,
@@ -21,6 +22,7 @@ impl DynamoStore {
         at: At,
         delta: i64,
         other: TransactWriteItem,
+        event: NewEvent,
     ) -> StoreResult<BallWrite> {
         let update = Update::builder()
             .table_name(self.table())
@@ -31,25 +33,21 @@ impl DynamoStore {
             .update_expression("SET balls = :next, revision = :revised")
             .condition_expression("balls = :balls AND revision = :revision")
             .expression_attribute_values(":next", n(at.balls as i64 + delta))
-            .expression_attribute_values(":revised", n(at.revision + 1))
+            .expression_attribute_values(":revised", n(at.next_revision()))
             .expression_attribute_values(":balls", n(at.balls))
             .expression_attribute_values(":revision", n(at.revision))
             .build()
             .map_err(unavailable)?;
         let items = vec![TransactWriteItem::builder().update(update).build(), other];
-        match transact(self.client(), items).await {
-            Ok(()) => Ok(BallWrite::Written {
-                revision: at.revision + 1,
+        match self.append_with(org, event, items).await? {
+            Some(appended) => Ok(BallWrite::Written {
+                revision: at.next_revision(),
+                event: appended.event,
             }),
-            Err(e) if e.any_condition_failed() => {
+            None => {
                 let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
                 Ok(BallWrite::Stale { balls })
             }
-            Err(TxError::Store(e)) => Err(e),
-            Err(TxError::Cancelled(reasons)) => Err(StoreError::unavailable(format!(
-                "ball write cancelled: {}",
-                reasons.join(", ")
-            ))),
         }
     }
 }
@@ -125,6 +123,7 @@ impl MatchStore for DynamoStore {
         id: &MatchId,
         at: At,
         ball: &Delivery,
+        event: NewEvent,
     ) -> StoreResult<BallWrite> {
         let mut item = key(keys::match_pk(org, id.as_str()), keys::ball(at.balls + 1));
         item.insert(
@@ -132,7 +131,7 @@ impl MatchStore for DynamoStore {
             s(serde_json::to_string(ball).map_err(|e| corrupt(&e.to_string()))?),
         );
         let put = tx_put(self.table(), item, Some("attribute_not_exists(pk)"))?;
-        self.move_count(org, id, at, 1, put).await
+        self.move_count(org, id, at, 1, put, event).await
     }
 
     async fn remove_last_ball(
@@ -140,6 +139,7 @@ impl MatchStore for DynamoStore {
         org: &OrganizationId,
         id: &MatchId,
         at: At,
+        event: NewEvent,
     ) -> StoreResult<BallWrite> {
         if at.balls == 0 {
             let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
@@ -149,6 +149,6 @@ impl MatchStore for DynamoStore {
             self.table(),
             key(keys::match_pk(org, id.as_str()), keys::ball(at.balls)),
         )?;
-        self.move_count(org, id, at, -1, delete).await
+        self.move_count(org, id, at, -1, delete, event).await
     }
 }

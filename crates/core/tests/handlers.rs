@@ -86,22 +86,29 @@ impl MatchStore for Raced {
         id: &MatchId,
         at: At,
         ball: &Delivery,
+        event: NewEvent,
     ) -> StoreResult<BallWrite> {
         let rival = self.rival.lock().unwrap().take();
         if let Some(rival) = rival {
             let head = self.inner.match_head(org, id).await?.unwrap();
-            let written = self.inner.append_ball(org, id, head.at(), &rival).await?;
+            let mut theirs = event.clone();
+            theirs.dedup_key = Some(format!("score:{id}:{}", head.at().next_revision()));
+            let written = self
+                .inner
+                .append_ball(org, id, head.at(), &rival, theirs)
+                .await?;
             assert!(matches!(written, BallWrite::Written { .. }));
         }
-        self.inner.append_ball(org, id, at, ball).await
+        self.inner.append_ball(org, id, at, ball, event).await
     }
     async fn remove_last_ball(
         &self,
         org: &OrganizationId,
         id: &MatchId,
         at: At,
+        event: NewEvent,
     ) -> StoreResult<BallWrite> {
-        self.inner.remove_last_ball(org, id, at).await
+        self.inner.remove_last_ball(org, id, at, event).await
     }
 }
 
@@ -401,6 +408,72 @@ async fn a_repeated_seq_with_another_body_is_a_conflict_and_changes_nothing() {
             .await
             .len(),
         1
+    );
+}
+
+/// Makes every append to the log fail inside its transaction, as a crash or a full
+/// disk between a write and its event would; `false` lifts it.
+fn fail_appends(w: &World, on: bool) {
+    let conn = rusqlite::Connection::open(w._dir.path().join("pitchside.db")).unwrap();
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .unwrap();
+    conn.execute_batch(if on {
+        "CREATE TRIGGER no_events BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'the log is gone'); END;"
+    } else {
+        "DROP TRIGGER no_events;"
+    })
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_ball_or_an_undo_is_never_stored_without_its_event() {
+    let w = world();
+    let scorer = who("u-score", &[Role::Admin, Role::Scorer], None);
+    let cache = ScoreCache::default();
+    let id = MatchId::new("m-1").unwrap();
+    scoring::put_match(&w.ports, &scorer, id.clone(), match_setup())
+        .await
+        .unwrap();
+    fail_appends(&w, true);
+    let e = scoring::post_ball(&w.ports, &cache, &scorer, id.clone(), delivery(1, 4))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unavailable);
+    assert!(
+        w.ports.matches.balls(&org(), &id).await.unwrap().is_empty(),
+        "the ball went with its event"
+    );
+    fail_appends(&w, false);
+    // The scorer's retry of the same seq is a new write, and emits.
+    scoring::post_ball(&w.ports, &cache, &scorer, id.clone(), delivery(1, 4))
+        .await
+        .unwrap();
+    scoring::post_ball(&w.ports, &cache, &scorer, id.clone(), delivery(2, 1))
+        .await
+        .unwrap();
+    fail_appends(&w, true);
+    let e = scoring::undo(&w.ports, &cache, &scorer, id.clone())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unavailable);
+    assert_eq!(w.ports.matches.balls(&org(), &id).await.unwrap().len(), 2);
+    fail_appends(&w, false);
+    scoring::undo(&w.ports, &cache, &scorer, id.clone())
+        .await
+        .unwrap();
+    let versions: Vec<(Value, Value)> = events_of(&w.ports, EventType::MatchScoreUpdated)
+        .await
+        .into_iter()
+        .map(|p| (p["version"].clone(), p["undone"].clone()))
+        .collect();
+    assert_eq!(
+        versions,
+        [
+            (json!(1), json!(false)),
+            (json!(2), json!(false)),
+            (json!(1), json!(true))
+        ],
+        "every stored change has its event, once"
     );
 }
 

@@ -1,11 +1,12 @@
 //! The embedded adapters of availability, the quarantine and the blob store.
 
 use super::db::{corrupt, unavailable};
-use super::store::SqliteStore;
+use super::store::{SqliteStore, append_in};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::availability::Answer;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{MatchId, OrganizationId, PlayerId};
 use pitchside_domain::quarantine::{self, Entry, Reason};
 use pitchside_domain::scoring::{Delivery, MatchSetup};
@@ -266,6 +267,28 @@ impl BlobStore for SqliteStore {
     }
 }
 
+/// The event of a ball write, in the write's transaction. Its dedup key names the new
+/// revision, which no earlier write can have had: finding it already in the log means
+/// the write would be applied twice, so the transaction is refused.
+fn with_event(
+    tx: &Transaction<'_>,
+    org: &OrganizationId,
+    at: At,
+    event: NewEvent,
+) -> StoreResult<BallWrite> {
+    let appended = append_in(tx, org, event)?;
+    if !appended.created {
+        return Err(StoreError::Conflict(format!(
+            "the event of revision {} is already in the log",
+            at.next_revision()
+        )));
+    }
+    Ok(BallWrite::Written {
+        revision: at.next_revision(),
+        event: appended.event,
+    })
+}
+
 fn head_of(tx: &Transaction<'_>, org: &str, id: &str) -> StoreResult<Option<MatchHead>> {
     let row: Option<(String, u32, i64)> = tx
         .query_row(
@@ -348,6 +371,7 @@ impl MatchStore for SqliteStore {
         id: &MatchId,
         at: At,
         ball: &Delivery,
+        event: NewEvent,
     ) -> StoreResult<BallWrite> {
         let (org, id) = (org.clone(), id.clone());
         let json = serde_json::to_string(ball).map_err(unavailable)?;
@@ -368,7 +392,7 @@ impl MatchStore for SqliteStore {
                     params![org.as_str(), id.as_str()],
                 )
                 .map_err(unavailable)?;
-                Ok(BallWrite::Written { revision: head.revision + 1 })
+                with_event(tx, &org, at, event)
             })
             .await
     }
@@ -378,6 +402,7 @@ impl MatchStore for SqliteStore {
         org: &OrganizationId,
         id: &MatchId,
         at: At,
+        event: NewEvent,
     ) -> StoreResult<BallWrite> {
         let (org, id) = (org.clone(), id.clone());
         self.db
@@ -397,7 +422,7 @@ impl MatchStore for SqliteStore {
                     params![org.as_str(), id.as_str()],
                 )
                 .map_err(unavailable)?;
-                Ok(BallWrite::Written { revision: head.revision + 1 })
+                with_event(tx, &org, at, event)
             })
             .await
     }

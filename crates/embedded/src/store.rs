@@ -114,50 +114,61 @@ pub(super) fn json_column<T: serde::de::DeserializeOwned>(
 
 const EVENT_COLUMNS: &str = "id, type, ts_ms, payload";
 
+/// Appends `new` inside the transaction `tx`: on its own, or with the write whose
+/// event it is (a ball), so both commit or neither does. A dedup key already in the
+/// log answers the event it names.
+pub(crate) fn append_in(
+    tx: &rusqlite::Transaction<'_>,
+    org: &OrganizationId,
+    new: NewEvent,
+) -> StoreResult<Appended> {
+    if let Some(key) = &new.dedup_key {
+        let existing = tx
+            .query_row(
+                &format!("SELECT {EVENT_COLUMNS} FROM events WHERE org = ?1 AND dedup_key = ?2"),
+                params![org.as_str(), key],
+                |r| event_from_row(org, r),
+            )
+            .optional()
+            .map_err(unavailable)?;
+        if let Some(event) = existing {
+            return Ok(Appended {
+                event,
+                created: false,
+            });
+        }
+    }
+    let id = read_bounds(tx, org)?.head.next();
+    let payload = serde_json::to_string(&new.payload).map_err(unavailable)?;
+    tx.execute(
+        "INSERT INTO events (org, id, type, ts_ms, payload, dedup_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            org.as_str(),
+            id.0.cast_signed(),
+            new.kind.as_str(),
+            new.timestamp.timestamp_millis(),
+            payload,
+            new.dedup_key
+        ],
+    )
+    .map_err(unavailable)?;
+    tx.execute(
+        "INSERT INTO log_bounds (org, head) VALUES (?1, ?2)
+         ON CONFLICT (org) DO UPDATE SET head = excluded.head",
+        params![org.as_str(), id.0.cast_signed()],
+    )
+    .map_err(unavailable)?;
+    Ok(Appended {
+        event: new.into_event(id, org.clone()),
+        created: true,
+    })
+}
+
 #[async_trait]
 impl EventLog for SqliteStore {
     async fn append(&self, org: &OrganizationId, new: NewEvent) -> StoreResult<Appended> {
         let org = org.clone();
-        self.db
-            .write(move |tx| {
-                if let Some(key) = &new.dedup_key {
-                    let existing = tx
-                        .query_row(
-                            &format!(
-                                "SELECT {EVENT_COLUMNS} FROM events WHERE org = ?1 AND dedup_key = ?2"
-                            ),
-                            params![org.as_str(), key],
-                            |r| event_from_row(&org, r),
-                        )
-                        .optional()
-                        .map_err(unavailable)?;
-                    if let Some(event) = existing {
-                        return Ok(Appended { event, created: false });
-                    }
-                }
-                let id = read_bounds(tx, &org)?.head.next();
-                let payload = serde_json::to_string(&new.payload).map_err(unavailable)?;
-                tx.execute(
-                    "INSERT INTO events (org, id, type, ts_ms, payload, dedup_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                    params![
-                        org.as_str(),
-                        id.0.cast_signed(),
-                        new.kind.as_str(),
-                        new.timestamp.timestamp_millis(),
-                        payload,
-                        new.dedup_key
-                    ],
-                )
-                .map_err(unavailable)?;
-                tx.execute(
-                    "INSERT INTO log_bounds (org, head) VALUES (?1, ?2)
-                     ON CONFLICT (org) DO UPDATE SET head = excluded.head",
-                    params![org.as_str(), id.0.cast_signed()],
-                )
-                .map_err(unavailable)?;
-                Ok(Appended { event: new.into_event(id, org), created: true })
-            })
-            .await
+        self.db.write(move |tx| append_in(tx, &org, new)).await
     }
 
     async fn read(

@@ -10,7 +10,7 @@ use super::ErrorKind;
 use super::{ApiError, Ports, require};
 use crate::ports::{BallWrite, MatchHead};
 use pitchside_domain::auth::{Principal, Role};
-use pitchside_domain::event::{EventType, NewEvent};
+use pitchside_domain::event::{Event, EventType, NewEvent};
 use pitchside_domain::ids::{MatchId, OrganizationId};
 use pitchside_domain::scoring::{Delivery, MatchSetup, MatchState, ScoringError};
 use serde_json::{Value, json};
@@ -107,35 +107,43 @@ async fn load(
     Ok((head, state))
 }
 
-/// Emits `match.score.updated` for the state at `revision`: the summary, the match,
-/// the revision (which only grows, an undo included) and whether it was an undo.
-async fn emit(
+/// `match.score.updated` for the state at `revision`: the summary, the match, the
+/// revision (which only grows, an undo included) and whether it was an undo. It is
+/// written with the ball (or the undo) in one step, so it is built first.
+fn score_updated(
     ports: &Ports,
-    org: &OrganizationId,
     id: &MatchId,
     revision: u64,
     state: &MatchState,
     last: Option<&Delivery>,
     undone: bool,
-) -> Result<String, ApiError> {
+) -> NewEvent {
     let mut payload = state.summary(last);
     payload["matchId"] = json!(id);
     payload["revision"] = json!(revision);
     payload["undone"] = json!(undone);
-    let appended = ports
-        .log
-        .append(
-            org,
-            NewEvent {
-                kind: EventType::MatchScoreUpdated,
-                payload,
-                timestamp: ports.clock.now(),
-                dedup_key: Some(format!("score:{id}:{revision}")),
-            },
-        )
-        .await?;
-    super::push(ports, &appended.event).await;
-    Ok(appended.event.id.to_string())
+    NewEvent {
+        kind: EventType::MatchScoreUpdated,
+        payload,
+        timestamp: ports.clock.now(),
+        dedup_key: Some(format!("score:{id}:{revision}")),
+    }
+}
+
+/// A write that landed with its event: caches the state, pushes the event, answers the
+/// card.
+async fn written(
+    ports: &Ports,
+    cache: &ScoreCache,
+    org: &OrganizationId,
+    id: &MatchId,
+    (revision, event): (u64, Event),
+    state: MatchState,
+) -> Value {
+    super::push(ports, &event).await;
+    let answer = card(id, &state, &event.id.to_string());
+    cache.put(org, id, revision, state);
+    answer
 }
 
 fn card(id: &MatchId, state: &MatchState, last_event_id: &str) -> Value {
@@ -185,9 +193,11 @@ pub async fn post_ball(
     }
     let mut state = state;
     state.apply(&ball).map_err(refused)?;
+    let at = head.at();
+    let event = score_updated(ports, &id, at.next_revision(), &state, Some(&ball), false);
     match ports
         .matches
-        .append_ball(&who.org, &id, head.at(), &ball)
+        .append_ball(&who.org, &id, at, &ball, event)
         .await?
     {
         BallWrite::Stale { balls } => Err(ApiError::new(
@@ -199,10 +209,8 @@ pub async fn post_ball(
             ),
         )
         .with("expectedSeq", balls + 1)),
-        BallWrite::Written { revision } => {
-            cache.put(&who.org, &id, revision, state.clone());
-            let event = emit(ports, &who.org, &id, revision, &state, Some(&ball), false).await?;
-            Ok(card(&id, &state, &event))
+        BallWrite::Written { revision, event } => {
+            Ok(written(ports, cache, &who.org, &id, (revision, event), state).await)
         }
     }
 }
@@ -231,17 +239,20 @@ pub async fn undo(
     let kept = &balls[..balls.len().saturating_sub(1)];
     let at = head.at();
     let state = MatchState::replay(head.setup, kept).map_err(refused)?;
-    match ports.matches.remove_last_ball(&who.org, &id, at).await? {
+    let event = score_updated(ports, &id, at.next_revision(), &state, kept.last(), true);
+    match ports
+        .matches
+        .remove_last_ball(&who.org, &id, at, event)
+        .await?
+    {
         BallWrite::Stale { balls } => Err(ApiError::new(
             ErrorKind::Conflict,
             "stale",
             "the match changed while undoing; read the score and try again",
         )
         .with("expectedSeq", balls + 1)),
-        BallWrite::Written { revision } => {
-            cache.put(&who.org, &id, revision, state.clone());
-            let event = emit(ports, &who.org, &id, revision, &state, kept.last(), true).await?;
-            Ok(card(&id, &state, &event))
+        BallWrite::Written { revision, event } => {
+            Ok(written(ports, cache, &who.org, &id, (revision, event), state).await)
         }
     }
 }

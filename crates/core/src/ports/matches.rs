@@ -2,6 +2,7 @@
 
 use super::StoreResult;
 use async_trait::async_trait;
+use pitchside_domain::event::{Event, NewEvent};
 use pitchside_domain::ids::{MatchId, OrganizationId};
 use pitchside_domain::scoring::{Delivery, MatchSetup};
 
@@ -32,17 +33,27 @@ pub struct At {
     pub revision: u64,
 }
 
+impl At {
+    /// The revision a write from here gives the match: the one its event names.
+    pub fn next_revision(self) -> u64 {
+        self.revision + 1
+    }
+}
+
 /// The outcome of a conditional write on a match's ball count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum BallWrite {
-    /// Written; the match's new revision.
-    Written { revision: u64 },
+    /// Written, with its event: the match's new revision (`at.next_revision()`) and
+    /// the event as the log holds it.
+    Written { revision: u64, event: Event },
     /// Another write got there first: the count the match holds now.
     Stale { balls: u32 },
 }
 
 /// Matches and their deliveries. Writes of deliveries are conditional on the ball
-/// count and revision, so two scorers can never fork an innings.
+/// count and revision, so two scorers can never fork an innings, and each is one
+/// atomic step with its event in the organization's log: no crash leaves a ball
+/// without its `match.score.updated`, or an event without its ball.
 #[async_trait]
 pub trait MatchStore: Send + Sync {
     /// Creates the match or replaces its setup (its deliveries stay).
@@ -59,19 +70,23 @@ pub trait MatchStore: Send + Sync {
     ) -> StoreResult<Option<MatchHead>>;
     /// Every delivery, in `seq` order.
     async fn balls(&self, org: &OrganizationId, id: &MatchId) -> StoreResult<Vec<Delivery>>;
-    /// Adds delivery number `at.balls + 1` if the match is still `at`.
+    /// Adds delivery number `at.balls + 1`, and appends `event`, if the match is
+    /// still `at`; neither otherwise.
     async fn append_ball(
         &self,
         org: &OrganizationId,
         id: &MatchId,
         at: At,
         ball: &Delivery,
+        event: NewEvent,
     ) -> StoreResult<BallWrite>;
-    /// Removes delivery number `at.balls` if the match is still `at`.
+    /// Removes delivery number `at.balls`, and appends `event`, if the match is still
+    /// `at`; neither otherwise.
     async fn remove_last_ball(
         &self,
         org: &OrganizationId,
         id: &MatchId,
         at: At,
+        event: NewEvent,
     ) -> StoreResult<BallWrite>;
 }
