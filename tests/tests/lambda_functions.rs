@@ -292,7 +292,25 @@ async fn ws_places_a_bid_for_the_connections_organization() {
         assert_eq!(code, 200, "{path}: {body}");
     }
 
-    let connected = api.invoke(sample("ws-connect.json")).json().await.unwrap();
+    // A role counts when the token grants it too: this connection's token is the
+    // sample's, signed again with the team owner's role.
+    let mut connect = sample("ws-connect.json");
+    let secret = sample("sample-env.json")["values"]["PITCHSIDE_JWT_SECRET"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bearer = format!(
+        "Bearer {}",
+        token(
+            &secret,
+            f.org.as_str(),
+            &user,
+            &["admin", "viewer", "team_owner"]
+        )
+    );
+    connect["headers"]["Authorization"] = bearer.clone().into();
+    connect["multiValueHeaders"]["Authorization"] = serde_json::json!([bearer]);
+    let connected = api.invoke(connect).json().await.unwrap();
     assert_eq!(connected["statusCode"], 200, "{connected}");
     let mut message = sample("ws-ping.json");
     message["body"] =

@@ -1,14 +1,14 @@
 //! The DynamoDB adapters of auctions (one item per auction, written under a condition
 //! on its revision) and chat (a partition per room, sorted by time).
 
-use super::dynamo::{
-    DynamoStore, TxError, corrupt, get_n, get_s, key, n, s, transact, tx_put, unavailable,
-};
+use super::dynamo::{DynamoStore, corrupt, get_n, get_s, key, n, s, tx_put, unavailable};
 use super::keys::{self, PK, TTL};
+use super::log::Joint;
 use super::records::condition_failed;
 use async_trait::async_trait;
 use pitchside_core::ports::*;
 use pitchside_domain::chat::ChatMessage;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{AuctionId, OrganizationId};
 use pitchside_domain::limits::CHAT_PAGE;
 
@@ -67,7 +67,12 @@ impl AuctionStore for DynamoStore {
 
 #[async_trait]
 impl ChatStore for DynamoStore {
-    async fn post_chat(&self, org: &OrganizationId, msg: &ChatMessage) -> StoreResult<bool> {
+    async fn post_chat(
+        &self,
+        org: &OrganizationId,
+        msg: &ChatMessage,
+        event: NewEvent,
+    ) -> StoreResult<Appended> {
         let expires = n(msg.sent_at.timestamp() + CHAT_TTL_SECS);
         let mut claim = key(keys::chat_id(org, &msg.message_id), keys::CHATID);
         claim.insert(TTL.into(), expires.clone());
@@ -84,13 +89,18 @@ impl ChatStore for DynamoStore {
             tx_put(self.table(), claim, Some("attribute_not_exists(pk)"))?,
             tx_put(self.table(), item, None)?,
         ];
-        match transact(self.client(), items).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.failed_condition(0) => Ok(false),
-            Err(TxError::Store(e)) => Err(e),
-            Err(TxError::Cancelled(r)) => Err(StoreError::unavailable(format!(
-                "chat write cancelled: {r:?}"
-            ))),
+        match self.append_with(org, event.clone(), items).await? {
+            Joint::Appended(event) => Ok(Appended {
+                event,
+                created: true,
+            }),
+            Joint::Already(event) => Ok(Appended {
+                event,
+                created: false,
+            }),
+            // The id is recorded without its event: a message written before the two
+            // went together. Its event now, once.
+            Joint::Refused => self.append(org, event).await,
         }
     }
 

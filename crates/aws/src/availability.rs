@@ -1,11 +1,14 @@
 //! DynamoDB availability: requests and answers per match and player.
 
-use super::dynamo::{DynamoStore, corrupt, get_s, key, n, s};
+use super::dynamo::{DynamoStore, build, corrupt, get_s, key, n, s};
 use super::keys::{self, SK};
+use super::log::Joint;
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::availability::Answer;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{MatchId, OrganizationId, PlayerId};
 
 #[async_trait]
@@ -54,6 +57,7 @@ impl AvailabilityStore for DynamoStore {
         org: &OrganizationId,
         match_id: &MatchId,
         answer: &Answer,
+        event: NewEvent,
     ) -> StoreResult<Applied> {
         let at = answer.updated_at.timestamp_millis();
         let mut item = key(
@@ -65,17 +69,25 @@ impl AvailabilityStore for DynamoStore {
             s(serde_json::to_string(answer).map_err(|e| corrupt(&e.to_string()))?),
         );
         item.insert("updatedMs".into(), n(at));
-        let written = self
-            .put_if(
-                item,
-                "attribute_not_exists(updatedMs) OR updatedMs <= :at",
-                &[(":at", n(at))],
-            )
-            .await?;
-        Ok(if written {
-            Applied::Yes
-        } else {
-            Applied::Stale
+        let put = Put::builder()
+            .table_name(self.table())
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(updatedMs) OR updatedMs <= :at")
+            .expression_attribute_values(":at", n(at));
+        let put = TransactWriteItem::builder()
+            .put(build(put.build())?)
+            .build();
+        Ok(match self.append_with(org, event, vec![put]).await? {
+            Joint::Appended(event) => Applied::Yes(Appended {
+                event,
+                created: true,
+            }),
+            // The same answer, recorded with this event before (a redelivery).
+            Joint::Already(event) => Applied::Yes(Appended {
+                event,
+                created: false,
+            }),
+            Joint::Refused => Applied::Stale,
         })
     }
 

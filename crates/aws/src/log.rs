@@ -31,32 +31,45 @@ pub(crate) fn event_from_item(org: &OrganizationId, item: &Item) -> StoreResult<
 /// Appends race on the log head; a losing writer reads the new head and tries again.
 const MAX_APPEND_ATTEMPTS: u32 = 100;
 
+/// How an append with other writes ended.
+pub(crate) enum Joint {
+    /// The event and every other write are in.
+    Appended(Event),
+    /// A condition of the other writes failed: nothing was written.
+    Refused,
+    /// The event's dedup key was already in the log (this event, written earlier with
+    /// its writes): nothing was written now.
+    Already(Event),
+}
+
 impl DynamoStore {
+    /// The event a dedup key names, if the log holds it.
+    async fn deduplicated(&self, org: &OrganizationId, key: &str) -> StoreResult<Option<Event>> {
+        let Some(seen) = self.get(keys::dedup(org, key), keys::DEDUP).await? else {
+            return Ok(None);
+        };
+        let id = EventId(get_n(&seen, "eventId")?.cast_unsigned());
+        let event = self.event(org, id).await?.ok_or_else(|| {
+            StoreError::unavailable(format!("event {id} of a dedup record is gone"))
+        })?;
+        Ok(Some(event))
+    }
+
     /// Appends `new` in one transaction with `with`: writes that must land together
-    /// with their event or not at all (a ball and its `match.score.updated`). `None`
-    /// when a condition of `with` failed: nothing was written. With `with`, an event
-    /// whose dedup key is already in the log is a conflict, since its write would be
-    /// applied twice.
+    /// with their event or not at all (a ball and its `match.score.updated`), so no
+    /// crash leaves one without the other.
     pub(crate) async fn append_with(
         &self,
         org: &OrganizationId,
         new: NewEvent,
         with: Vec<TransactWriteItem>,
-    ) -> StoreResult<Option<Appended>> {
+    ) -> StoreResult<Joint> {
         let payload = serde_json::to_string(&new.payload).map_err(|e| corrupt(&e.to_string()))?;
         for attempt in 0..MAX_APPEND_ATTEMPTS {
-            if with.is_empty()
-                && let Some(k) = &new.dedup_key
-                && let Some(seen) = self.get(keys::dedup(org, k), keys::DEDUP).await?
+            if let Some(k) = &new.dedup_key
+                && let Some(event) = self.deduplicated(org, k).await?
             {
-                let id = EventId(get_n(&seen, "eventId")?.cast_unsigned());
-                let event = self.event(org, id).await?.ok_or_else(|| {
-                    StoreError::unavailable(format!("event {id} of a dedup record is gone"))
-                })?;
-                return Ok(Some(Appended {
-                    event,
-                    created: false,
-                }));
+                return Ok(Joint::Already(event));
             }
             let head = match self.get(keys::org(org), keys::LOG).await? {
                 Some(item) => EventId(get_n(&item, "head")?.cast_unsigned()),
@@ -99,20 +112,9 @@ impl DynamoStore {
             let own = items.len();
             items.extend(with.iter().cloned());
             match transact(&self.client, items).await {
-                Ok(()) => {
-                    return Ok(Some(Appended {
-                        event,
-                        created: true,
-                    }));
-                }
+                Ok(()) => return Ok(Joint::Appended(event)),
                 Err(e) if (own..own + with.len()).any(|i| e.failed_condition(i)) => {
-                    return Ok(None);
-                }
-                Err(e) if !with.is_empty() && new.dedup_key.is_some() && e.failed_condition(2) => {
-                    return Err(StoreError::Conflict(format!(
-                        "event {} is already in the log",
-                        new.dedup_key.as_deref().unwrap_or_default()
-                    )));
+                    return Ok(Joint::Refused);
                 }
                 // Another writer took this id, or recorded the dedup key first: look
                 // again.
@@ -142,9 +144,19 @@ impl DynamoStore {
 #[async_trait]
 impl EventLog for DynamoStore {
     async fn append(&self, org: &OrganizationId, new: NewEvent) -> StoreResult<Appended> {
-        self.append_with(org, new, Vec::new())
-            .await?
-            .ok_or_else(|| StoreError::unavailable("an append with no other write was refused"))
+        match self.append_with(org, new, Vec::new()).await? {
+            Joint::Appended(event) => Ok(Appended {
+                event,
+                created: true,
+            }),
+            Joint::Already(event) => Ok(Appended {
+                event,
+                created: false,
+            }),
+            Joint::Refused => Err(StoreError::unavailable(
+                "an append with no other write was refused",
+            )),
+        }
     }
 
     async fn read(

@@ -4,6 +4,7 @@ use super::dynamo::{
     DynamoStore, corrupt, get_n, get_s, key, n, s, tx_delete, tx_put, unavailable,
 };
 use super::keys::{self, SK};
+use super::log::Joint;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use pitchside_core::ports::*;
@@ -40,14 +41,26 @@ impl DynamoStore {
             .map_err(unavailable)?;
         let items = vec![TransactWriteItem::builder().update(update).build(), other];
         match self.append_with(org, event, items).await? {
-            Some(appended) => Ok(BallWrite::Written {
+            Joint::Appended(event) => Ok(BallWrite::Written {
                 revision: at.next_revision(),
-                event: appended.event,
+                event,
             }),
-            None => {
+            Joint::Refused => {
                 let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
                 Ok(BallWrite::Stale { balls })
             }
+            // Its key names the revision this write would make: another writer made
+            // it first (stale), or, with the match still here, the write would be
+            // applied twice.
+            Joint::Already(_) => match self.match_head(org, id).await? {
+                Some(head) if head.at() == at => Err(StoreError::Conflict(format!(
+                    "the event of revision {} of match {id} is already in the log",
+                    at.next_revision()
+                ))),
+                head => Ok(BallWrite::Stale {
+                    balls: head.map_or(0, |h| h.balls),
+                }),
+            },
         }
     }
 }

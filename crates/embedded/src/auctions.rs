@@ -1,10 +1,11 @@
 //! The embedded adapters of auctions and chat.
 
 use super::db::{corrupt, unavailable};
-use super::store::SqliteStore;
+use super::store::{SqliteStore, append_in};
 use async_trait::async_trait;
 use pitchside_core::ports::*;
 use pitchside_domain::chat::ChatMessage;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{AuctionId, OrganizationId};
 use rusqlite::{OptionalExtension, params};
 
@@ -60,7 +61,12 @@ impl AuctionStore for SqliteStore {
 
 #[async_trait]
 impl ChatStore for SqliteStore {
-    async fn post_chat(&self, org: &OrganizationId, msg: &ChatMessage) -> StoreResult<bool> {
+    async fn post_chat(
+        &self,
+        org: &OrganizationId,
+        msg: &ChatMessage,
+        event: NewEvent,
+    ) -> StoreResult<Appended> {
         let org = org.clone();
         let json = serde_json::to_string(msg).map_err(unavailable)?;
         let (room, id, at) = (
@@ -70,14 +76,14 @@ impl ChatStore for SqliteStore {
         );
         self.db
             .write(move |tx| {
-                let n = tx
-                    .execute(
-                        "INSERT INTO chat (org, room, sent_ms, message_id, message)
-                         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
-                        params![org.as_str(), room, at, id, json],
-                    )
-                    .map_err(unavailable)?;
-                Ok(n == 1)
+                tx.execute(
+                    "INSERT INTO chat (org, room, sent_ms, message_id, message)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    params![org.as_str(), room, at, id, json],
+                )
+                .map_err(unavailable)?;
+                // A repeat finds its event by the dedup key.
+                append_in(tx, &org, event)
             })
             .await
     }

@@ -74,6 +74,7 @@ impl AvailabilityStore for SqliteStore {
         org: &OrganizationId,
         match_id: &MatchId,
         answer: &Answer,
+        event: NewEvent,
     ) -> StoreResult<Applied> {
         let (org, match_id) = (org.clone(), match_id.clone());
         let player = answer.player_id.clone();
@@ -92,7 +93,11 @@ impl AvailabilityStore for SqliteStore {
                         params![org.as_str(), match_id.as_str(), player.as_str(), json, at],
                     )
                     .map_err(unavailable)?;
-                Ok(if n == 1 { Applied::Yes } else { Applied::Stale })
+                if n == 1 {
+                    Ok(Applied::Yes(append_in(tx, &org, event)?))
+                } else {
+                    Ok(Applied::Stale)
+                }
             })
             .await
     }

@@ -13,8 +13,9 @@ macro_rules! availability_tests {
     };
 }
 
-pub async fn availability(store: &dyn AvailabilityStore) {
-    use pitchside_domain::availability::{Answer, Response, Source};
+pub async fn availability<S: AvailabilityStore + EventLog + ?Sized>(store: &S) {
+    use pitchside_domain::availability::{Answer, Response, Source, availability_updated};
+    use pitchside_domain::event::EventId;
     use pitchside_domain::ids::MatchId;
     let a = fresh_org("avail-a");
     let b = fresh_org("avail-b");
@@ -43,20 +44,51 @@ pub async fn availability(store: &dyn AvailabilityStore) {
         updated_by: Source::Whatsapp,
         message_id: Some("wamid.a".into()),
     };
+    let updated = |ans: &Answer| availability_updated(&m1, ans, t0);
     let yes = answer(Response::Yes, t0 + Age::seconds(10));
+    let Applied::Yes(first) = store
+        .set_availability(&a, &m1, &yes, updated(&yes))
+        .await
+        .unwrap()
+    else {
+        panic!("a first answer is applied")
+    };
+    assert!(first.created);
+    assert_eq!(first.event.payload["response"], "yes");
+    let logged = store
+        .read(&a, ReadFrom::After(EventId::ZERO), 10)
+        .await
+        .unwrap();
     assert_eq!(
-        store.set_availability(&a, &m1, &yes).await.unwrap(),
-        Applied::Yes
+        logged.events,
+        vec![first.event.clone()],
+        "the answer's event is in the log"
     );
     assert_eq!(
-        store.set_availability(&a, &m1, &yes).await.unwrap(),
-        Applied::Yes,
-        "the same answer again is harmless"
+        store
+            .set_availability(&a, &m1, &yes, updated(&yes))
+            .await
+            .unwrap(),
+        Applied::Yes(Appended {
+            event: first.event.clone(),
+            created: false
+        }),
+        "the same answer again (a redelivery) is harmless, and answers its event"
     );
     let older = answer(Response::No, t0 + Age::seconds(5));
+    let mut older_event = updated(&older);
+    older_event.dedup_key = Some("wa:avail:wamid.older".into());
     assert_eq!(
-        store.set_availability(&a, &m1, &older).await.unwrap(),
+        store
+            .set_availability(&a, &m1, &older, older_event)
+            .await
+            .unwrap(),
         Applied::Stale
+    );
+    assert_eq!(
+        store.bounds(&a).await.unwrap().head,
+        first.event.id,
+        "a stale answer appends nothing"
     );
     let sheet = store.availability(&a, &m1).await.unwrap();
     assert_eq!(

@@ -87,17 +87,15 @@ pub async fn answer(
     };
     let event = match ports
         .availability
-        .set_availability(&who.org, &match_id, &answer)
+        .set_availability(
+            &who.org,
+            &match_id,
+            &answer,
+            availability::availability_updated(&match_id, &answer, now),
+        )
         .await?
     {
-        Applied::Yes => {
-            let appended = ports
-                .log
-                .append(
-                    &who.org,
-                    availability::availability_updated(&match_id, &answer, now),
-                )
-                .await?;
+        Applied::Yes(appended) => {
             super::push(ports, &appended.event).await;
             Some(appended.event.id)
         }

@@ -5,7 +5,7 @@
 
 use super::ErrorKind;
 use crate::ports::Ports;
-use crate::ports::{Applied, Player, Received, StoreError, error_chain};
+use crate::ports::{Appended, Applied, Player, Received, StoreError, error_chain};
 use pitchside_domain::availability::{self, Answer, Source};
 use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId};
@@ -114,8 +114,14 @@ async fn emit(
     new: NewEvent,
     outcome: &mut Outcome,
 ) -> Result<(), WorkError> {
-    let kind = new.kind;
     let appended = ports.log.append(org, new).await?;
+    announce(ports, &appended, outcome).await;
+    Ok(())
+}
+
+/// Counts and pushes an event appended (or found already appended) by this work.
+async fn announce(ports: &Ports, appended: &Appended, outcome: &mut Outcome) {
+    let kind = appended.event.kind;
     if appended.created {
         outcome.events_appended += 1;
     } else {
@@ -123,7 +129,6 @@ async fn emit(
     }
     super::push(ports, &appended.event).await;
     info!(event_id = %appended.event.id, created = appended.created, "{kind}");
-    Ok(())
 }
 
 async fn whatsapp(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(), WorkError> {
@@ -327,19 +332,16 @@ async fn message(
         updated_by: Source::Whatsapp,
         message_id: Some(msg.id.clone()),
     };
+    // The answer and its event in one step: a redelivery finds both or neither.
+    let event = availability::availability_updated(&match_id, &answer, now);
     match ports
         .availability
-        .set_availability(org, &match_id, &answer)
+        .set_availability(org, &match_id, &answer, event)
         .await?
     {
-        Applied::Yes => {
-            emit(
-                ports,
-                org,
-                availability::availability_updated(&match_id, &answer, now),
-                outcome,
-            )
-            .await
+        Applied::Yes(appended) => {
+            announce(ports, &appended, outcome).await;
+            Ok(())
         }
         Applied::Stale => {
             info!(%match_id, player = %player.id, "a newer answer is held; this one is ignored");

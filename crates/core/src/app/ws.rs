@@ -280,23 +280,18 @@ async fn send_chat(
         sent_at: ports.clock.now(),
     }
     .with_millis();
-    ports.chat.post_chat(&who.org, &msg).await?;
     let mut payload = serde_json::to_value(&msg).expect("a chat message serializes");
     if let Room::Match(m) = room {
         payload["matchId"] = json!(m);
     }
-    let appended = ports
-        .log
-        .append(
-            &who.org,
-            NewEvent {
-                kind: EventType::ChatMessageSent,
-                payload,
-                timestamp: msg.sent_at,
-                dedup_key: Some(format!("chat:{message_id}")),
-            },
-        )
-        .await?;
+    let event = NewEvent {
+        kind: EventType::ChatMessageSent,
+        payload,
+        timestamp: msg.sent_at,
+        dedup_key: Some(format!("chat:{message_id}")),
+    };
+    // The message and its event in one step: history never holds one the log lacks.
+    let appended = ports.chat.post_chat(&who.org, &msg, event).await?;
     if appended.created {
         super::push(ports, &appended.event).await;
     }

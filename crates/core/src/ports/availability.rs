@@ -1,15 +1,18 @@
 //! The availability port: who was asked about a match, and their answers.
 
-use super::StoreResult;
+use super::{Appended, StoreResult};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pitchside_domain::availability::Answer;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{MatchId, OrganizationId, PlayerId};
 
 /// Whether a conditional write took effect.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Applied {
-    Yes,
+    /// Written, with its event (`created: false` when the event's dedup key was in
+    /// the log already: the same answer, recorded with it before).
+    Yes(Appended),
     /// The store holds something newer; nothing changed.
     Stale,
 }
@@ -33,12 +36,14 @@ pub trait AvailabilityStore: Send + Sync {
         org: &OrganizationId,
         player: &PlayerId,
     ) -> StoreResult<Option<MatchId>>;
-    /// Sets the answer unless the one held was given later.
+    /// Sets the answer unless the one held was given later, and appends `event` (its
+    /// `availability.updated`) in the same step: neither without the other.
     async fn set_availability(
         &self,
         org: &OrganizationId,
         match_id: &MatchId,
         answer: &Answer,
+        event: NewEvent,
     ) -> StoreResult<Applied>;
     /// Every player asked or answering for the match: the answer, or `None` while
     /// pending. Ordered by player id.
