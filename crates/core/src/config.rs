@@ -30,6 +30,8 @@ pub const SSE_LIFETIME_SECONDS: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
 pub const SUBSCRIBER_BUFFER: &str = "PITCHSIDE_SUBSCRIBER_BUFFER";
 pub const WS_RATE: &str = "PITCHSIDE_WS_RATE";
 pub const WS_BURST: &str = "PITCHSIDE_WS_BURST";
+pub const HEADER_TIMEOUT_SECONDS: &str = "PITCHSIDE_HEADER_TIMEOUT_SECONDS";
+pub const MAX_PENDING_CONNECTIONS: &str = "PITCHSIDE_MAX_PENDING_CONNECTIONS";
 
 /// A setting that stops start-up, named so the operator knows what to fix. The value is
 /// never repeated: it may be a secret.
@@ -118,6 +120,12 @@ pub struct Settings {
     /// Messages a WebSocket client may send per second on average, and at once.
     pub ws_rate: u32,
     pub ws_burst: u32,
+    /// The local gateway's listener: how long a client may take to send a request's
+    /// headers, and how many connections may be waiting for their first request at once
+    /// (beyond it a new connection is closed at once), so slow or idle sockets cannot
+    /// pile up.
+    pub header_timeout: Duration,
+    pub max_pending_connections: usize,
 }
 
 /// Development values that `--demo` supplies for whatever the environment leaves unset.
@@ -211,6 +219,10 @@ impl Settings {
             usize::try_from(number(SUBSCRIBER_BUFFER, 1024, 16..=65_536)?).unwrap_or(usize::MAX);
         let ws_rate = u32::try_from(number(WS_RATE, 10, 1..=10_000)?).unwrap_or(u32::MAX);
         let ws_burst = u32::try_from(number(WS_BURST, 20, 1..=10_000)?).unwrap_or(u32::MAX);
+        let header_timeout = Duration::from_secs(number(HEADER_TIMEOUT_SECONDS, 10, 1..=300)?);
+        let max_pending_connections =
+            usize::try_from(number(MAX_PENDING_CONNECTIONS, 1024, 1..=100_000)?)
+                .unwrap_or(usize::MAX);
         let aws = match backend {
             Backend::Embedded => None,
             Backend::Aws => Some(AwsSettings {
@@ -237,6 +249,8 @@ impl Settings {
             subscriber_buffer,
             ws_rate,
             ws_burst,
+            header_timeout,
+            max_pending_connections,
         })
     }
 

@@ -5,6 +5,7 @@
 #![allow(clippy::disallowed_methods)]
 
 mod demo;
+mod listen;
 mod serve;
 mod simulate;
 mod worker;

@@ -4,7 +4,6 @@
 use crate::demo;
 use crate::worker;
 use anyhow::{Context, Result};
-use axum::serve::ListenerExt;
 use pitchside_core::app::authn::Authenticator;
 use pitchside_core::config::{self, Settings};
 use pitchside_core::live::{Hub, MemoryRegistry};
@@ -80,21 +79,25 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     }
     info!(%addr, backend = %where_, "gateway started");
 
+    let limits = crate::listen::Limits {
+        header_timeout: state.settings.header_timeout,
+        max_pending: state.settings.max_pending_connections,
+    };
     let app = routes::router(state);
-    let listener = listener.tap_io(|tcp| {
-        // Live streams write small frames: no Nagle delay, and a bounded kernel send
-        // buffer, so a client that stops reading is noticed (and cut off) after a
-        // bounded amount of memory instead of megabytes of autotuned buffer.
-        let _ = tcp.set_nodelay(true);
-        let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(SEND_BUFFER_BYTES);
-    });
-    axum::serve(
+    crate::listen::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app,
+        limits,
+        |tcp| {
+            // Live streams write small frames: no Nagle delay, and a bounded kernel
+            // send buffer, so a client that stops reading is noticed (and cut off)
+            // after a bounded amount of memory instead of megabytes of autotuned buffer.
+            let _ = tcp.set_nodelay(true);
+            let _ = socket2::SockRef::from(tcp).set_send_buffer_size(SEND_BUFFER_BYTES);
+        },
+        shutdown_signal(),
     )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server failed")?;
+    .await;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     info!("gateway stopped");

@@ -55,6 +55,11 @@ impl Auction {
                 ..
             }) => return Err(AuctionError::PlayerSold),
             Some(e) => e.standing.clone(),
+            None if self.pool.len() >= MAX_POOL => {
+                return Err(AuctionError::Invalid(format!(
+                    "an auction's pool holds at most {MAX_POOL} players"
+                )));
+            }
             None => Standing::Available,
         };
         self.pool.insert(id, PoolEntry { player, standing });

@@ -29,6 +29,9 @@ pub const MAX_LOT_SECONDS: u32 = 900;
 /// above any real league's (the IPL's purse is about 10^9 rupees), and small enough
 /// that a pool's worth of base prices sums without overflowing a u64.
 pub const MAX_AMOUNT: u64 = 1_000_000_000_000_000;
+/// The most players an auction's pool may hold (the IPL's has about 600): each bid
+/// looks at the pool, so it stays small.
+pub const MAX_POOL: usize = 1_000;
 /// More bids than any one lot takes in practice; bounds the walk over the grid when
 /// jumps are allowed.
 const MAX_STEPS_IN_ONE_JUMP: usize = 10_000;

@@ -413,3 +413,22 @@ fn amounts_beyond_max_amount_are_refused_and_sums_cannot_wrap() {
         Err(AuctionError::OffStep { .. } | AuctionError::PurseExceeded { .. })
     ));
 }
+
+#[test]
+fn the_pool_is_bounded() {
+    let mut a = auction();
+    let p = |i: usize| PoolPlayer {
+        name: format!("P{i}"),
+        base_price: LAKH,
+        overseas: false,
+    };
+    for i in a.pool.len()..MAX_POOL {
+        a.put_player(player(&format!("x_{i}")), p(i)).unwrap();
+    }
+    assert!(matches!(
+        a.put_player(player("x_last"), p(0)),
+        Err(AuctionError::Invalid(m)) if m.contains("at most")
+    ));
+    // A player already in the pool can still be changed.
+    a.put_player(player("p_1"), p(1)).unwrap();
+}

@@ -54,6 +54,12 @@ pub struct MatchSetup {
     pub revised_target: Option<Revised>,
 }
 
+/// The most players a team may list: a club's whole squad for a match, substitutes
+/// included, fits many times over. Bounding it keeps every check of a setup small.
+pub const MAX_PLAYERS_PER_TEAM: usize = 50;
+/// The longest team or player name or id, and the longest match name, in characters.
+pub const MAX_NAME_CHARS: usize = 100;
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SetupError {
     #[error("a match has two teams")]
@@ -66,25 +72,58 @@ pub enum SetupError {
     TooFewPlayers(String),
     #[error("a revised target is for innings 2, with 1 to oversPerInnings overs")]
     Revised,
+    #[error("team {0} lists more than {MAX_PLAYERS_PER_TEAM} players")]
+    TooManyPlayers(String),
+    #[error("team {team} lists {player} twice")]
+    PlayerTwice { team: String, player: String },
+    #[error("{0} must be 1 to {MAX_NAME_CHARS} characters")]
+    Name(&'static str),
 }
 
 impl MatchSetup {
+    /// Checks the setup in time linear in its size, sizes first, so no setup costs more
+    /// than a few microseconds to refuse or accept.
     pub fn check(&self) -> Result<(), SetupError> {
+        let named = |s: &str| !s.trim().is_empty() && s.chars().count() <= MAX_NAME_CHARS;
         if self.teams.len() != 2 {
             return Err(SetupError::TwoTeams);
+        }
+        if !named(&self.name) {
+            return Err(SetupError::Name("the match's name"));
         }
         if !(1..=100).contains(&self.overs_per_innings) {
             return Err(SetupError::Overs);
         }
+        for t in &self.teams {
+            if t.players.len() > MAX_PLAYERS_PER_TEAM {
+                return Err(SetupError::TooManyPlayers(
+                    t.id.chars().take(MAX_NAME_CHARS).collect(),
+                ));
+            }
+            if !named(&t.id) || !named(&t.name) {
+                return Err(SetupError::Name("a team's id and name"));
+            }
+            if t.players.iter().any(|p| !named(p)) {
+                return Err(SetupError::Name("a player's name"));
+            }
+        }
         if let Some(t) = self.teams.iter().find(|t| t.players.len() < 2) {
             return Err(SetupError::TooFewPlayers(t.id.clone()));
         }
-        if let Some(p) = self.teams[0]
-            .players
-            .iter()
-            .find(|p| self.teams[1].players.contains(p))
-        {
-            return Err(SetupError::PlayerInBoth(p.clone()));
+        let mut seen = std::collections::HashMap::new();
+        for (side, t) in self.teams.iter().enumerate() {
+            for p in &t.players {
+                match seen.insert(p.as_str(), side) {
+                    Some(other) if other == side => {
+                        return Err(SetupError::PlayerTwice {
+                            team: t.id.clone(),
+                            player: p.clone(),
+                        });
+                    }
+                    Some(_) => return Err(SetupError::PlayerInBoth(p.clone())),
+                    None => {}
+                }
+            }
         }
         if let Some(r) = self.revised_target
             && (r.innings != 2 || r.overs == 0 || r.overs > self.overs_per_innings)

@@ -754,3 +754,33 @@ fn a_side_of_ten_is_all_out_at_nine_wickets() {
     lone.teams[0].players.truncate(1);
     assert_eq!(lone.check(), Err(SetupError::TooFewPlayers("t_a".into())));
 }
+
+#[test]
+fn a_setup_is_bounded_and_checked_in_one_pass() {
+    // The attack: two teams of 100,000 players each, compared pairwise before.
+    let mut huge = setup(20);
+    huge.teams[0].players = (0..100_000).map(|i| format!("a{i}")).collect();
+    huge.teams[1].players = (0..100_000).map(|i| format!("b{i}")).collect();
+    assert_eq!(huge.check(), Err(SetupError::TooManyPlayers("t_a".into())));
+    let mut full = setup(20);
+    full.teams[0].players = (0..MAX_PLAYERS_PER_TEAM).map(|i| format!("a{i}")).collect();
+    assert_eq!(full.check(), Ok(()), "a squad of the limit is fine");
+    let mut both = setup(20);
+    both.teams[1].players[4] = "a7".into();
+    assert_eq!(both.check(), Err(SetupError::PlayerInBoth("a7".into())));
+    let mut twice = setup(20);
+    twice.teams[0].players[2] = "a1".into();
+    assert_eq!(
+        twice.check(),
+        Err(SetupError::PlayerTwice {
+            team: "t_a".into(),
+            player: "a1".into()
+        })
+    );
+    let mut long = setup(20);
+    long.teams[1].players[0] = "x".repeat(MAX_NAME_CHARS + 1);
+    assert!(matches!(long.check(), Err(SetupError::Name(_))));
+    let mut unnamed = setup(20);
+    unnamed.name = " ".into();
+    assert!(matches!(unnamed.check(), Err(SetupError::Name(_))));
+}
