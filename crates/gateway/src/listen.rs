@@ -37,7 +37,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) {
     let pending = Arc::new(Semaphore::new(limits.max_pending));
-    // Dropped to tell connections to finish; its receivers' count is who is left.
+    // Sent on to tell connections to finish; its receivers are the connections left.
     let (stop, stopped) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
