@@ -244,50 +244,51 @@ pub fn parse_event(body: &[u8]) -> Result<StripeEvent, StripeEventError> {
 /// metadata, confirmedAt}`. Keyed on the payment intent when there is one, so a
 /// platform subscribed to both confirming types still gets one event per payment.
 pub fn payment_confirmed(p: &Payment, now: DateTime<Utc>) -> NewEvent {
-    let payment_id = p.payment_intent.as_deref().unwrap_or(&p.object_id);
-    NewEvent {
-        kind: EventType::PaymentConfirmed,
-        payload: serde_json::json!({
-            "paymentId": payment_id,
-            "stripeEventId": p.event_id,
-            "source": p.kind,
-            "amount": p.amount,
-            "currency": p.currency,
-            "email": p.email,
-            "metadata": p.metadata,
-            "confirmedAt": format_timestamp(&p.created.unwrap_or(now)),
-        }),
-        timestamp: now,
-        dedup_key: Some(match &p.payment_intent {
-            Some(pi) => format!("stripe:pi:{pi}"),
-            None => format!("stripe:evt:{}", p.event_id),
-        }),
-    }
+    payment_event(p, now, EventType::PaymentConfirmed, "confirmedAt", "stripe")
 }
 
-/// `payment.failed`: `{paymentId, stripeEventId, source, amount, currency, email,
-/// metadata, reason, failedAt}`. Once per payment intent, like a confirmation: a card
-/// declined twice before it went through is one failure announced, then the
-/// confirmation (its own key).
+/// `payment.failed`: the same fields with `reason` and `failedAt` for `confirmedAt`.
+/// Once per payment intent, like a confirmation: a card declined twice before it went
+/// through is one failure announced, then the confirmation (its own key).
 pub fn payment_failed(p: &Payment, now: DateTime<Utc>) -> NewEvent {
+    let mut e = payment_event(
+        p,
+        now,
+        EventType::PaymentFailed,
+        "failedAt",
+        "stripe:failed",
+    );
+    e.payload["reason"] = serde_json::json!(p.failure);
+    e
+}
+
+/// A payment's event: its fields, the time Stripe gives (`at`), and a dedup key under
+/// `prefix` on the payment intent, or on the event when the object names none.
+fn payment_event(
+    p: &Payment,
+    now: DateTime<Utc>,
+    kind: EventType,
+    at: &str,
+    prefix: &str,
+) -> NewEvent {
     let payment_id = p.payment_intent.as_deref().unwrap_or(&p.object_id);
+    let mut payload = serde_json::json!({
+        "paymentId": payment_id,
+        "stripeEventId": p.event_id,
+        "source": p.kind,
+        "amount": p.amount,
+        "currency": p.currency,
+        "email": p.email,
+        "metadata": p.metadata,
+    });
+    payload[at] = serde_json::json!(format_timestamp(&p.created.unwrap_or(now)));
     NewEvent {
-        kind: EventType::PaymentFailed,
-        payload: serde_json::json!({
-            "paymentId": payment_id,
-            "stripeEventId": p.event_id,
-            "source": p.kind,
-            "amount": p.amount,
-            "currency": p.currency,
-            "email": p.email,
-            "metadata": p.metadata,
-            "reason": p.failure,
-            "failedAt": format_timestamp(&p.created.unwrap_or(now)),
-        }),
+        kind,
+        payload,
         timestamp: now,
         dedup_key: Some(match &p.payment_intent {
-            Some(pi) => format!("stripe:failed:pi:{pi}"),
-            None => format!("stripe:failed:evt:{}", p.event_id),
+            Some(pi) => format!("{prefix}:pi:{pi}"),
+            None => format!("{prefix}:evt:{}", p.event_id),
         }),
     }
 }

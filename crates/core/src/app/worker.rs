@@ -359,7 +359,7 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
             return quarantine(ports, KIND, Reason::Malformed, e.to_string(), raw, outcome).await;
         }
     };
-    let failed = matches!(event, StripeEvent::Failed(_));
+    let now = ports.clock.now();
     match event {
         StripeEvent::Ignored { event_id, kind } => {
             info!(%event_id, %kind, "a Stripe event Pitchside does not act on");
@@ -386,33 +386,45 @@ async fn payment(ports: &Ports, raw: &[u8], outcome: &mut Outcome) -> Result<(),
             )
             .await
         }
-        StripeEvent::Confirmed(p) | StripeEvent::Failed(p) => {
-            let org = p.organization.clone();
-            if ports.directory.organization(&org).await?.is_none() {
-                let detail = format!(
-                    "Stripe event {}: organization {org} does not exist",
-                    p.event_id
-                );
-                return quarantine(
-                    ports,
-                    KIND,
-                    Reason::UnknownOrganization,
-                    detail,
-                    raw,
-                    outcome,
-                )
-                .await;
-            }
-            let event = if failed {
-                stripe::payment_failed(&p, ports.clock.now())
-            } else {
-                stripe::payment_confirmed(&p, ports.clock.now())
-            };
-            emit(ports, &org, event, outcome)
-                .instrument(tracing::info_span!("tenant", org = %org, stripe_event = %p.event_id))
-                .await
+        StripeEvent::Confirmed(p) => {
+            let event = stripe::payment_confirmed(&p, now);
+            settled(ports, raw, &p, event, outcome).await
+        }
+        StripeEvent::Failed(p) => {
+            let event = stripe::payment_failed(&p, now);
+            settled(ports, raw, &p, event, outcome).await
         }
     }
+}
+
+/// A payment that settled, either way: its event for the organization it names, or the
+/// quarantine when no such organization exists.
+async fn settled(
+    ports: &Ports,
+    raw: &[u8],
+    p: &stripe::Payment,
+    event: NewEvent,
+    outcome: &mut Outcome,
+) -> Result<(), WorkError> {
+    let org = &p.organization;
+    if ports.directory.organization(org).await?.is_none() {
+        let detail = format!(
+            "Stripe event {}: organization {org} does not exist",
+            p.event_id
+        );
+        return quarantine(
+            ports,
+            WorkKind::StripeEvent,
+            Reason::UnknownOrganization,
+            detail,
+            raw,
+            outcome,
+        )
+        .await;
+    }
+    emit(ports, org, event, outcome)
+        .instrument(tracing::info_span!("tenant", org = %org, stripe_event = %p.event_id))
+        .await
 }
 
 /// Handles one received message: deletes it when done; leaves it for a retry or the
