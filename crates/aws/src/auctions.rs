@@ -3,7 +3,6 @@
 
 use super::dynamo::{DynamoStore, corrupt, get_n, get_s, key, n, s, tx_put, unavailable};
 use super::keys::{self, PK, TTL};
-use super::log::Joint;
 use super::records::condition_failed;
 use async_trait::async_trait;
 use pitchside_core::ports::*;
@@ -90,17 +89,10 @@ impl ChatStore for DynamoStore {
             tx_put(self.table(), item, None)?,
         ];
         match self.append_with(org, event.clone(), items).await? {
-            Joint::Appended(event) => Ok(Appended {
-                event,
-                created: true,
-            }),
-            Joint::Already(event) => Ok(Appended {
-                event,
-                created: false,
-            }),
+            Some(appended) => Ok(appended),
             // The id is recorded without its event: a message written before the two
             // went together. Its event now, once.
-            Joint::Refused => self.append(org, event).await,
+            None => self.append(org, event).await,
         }
     }
 

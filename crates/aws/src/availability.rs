@@ -2,7 +2,6 @@
 
 use super::dynamo::{DynamoStore, build, corrupt, get_s, key, n, s};
 use super::keys::{self, SK};
-use super::log::Joint;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use chrono::{DateTime, Utc};
@@ -77,17 +76,11 @@ impl AvailabilityStore for DynamoStore {
         let put = TransactWriteItem::builder()
             .put(build(put.build())?)
             .build();
+        // `created: false`: the same answer, recorded with this event before (a
+        // redelivery).
         Ok(match self.append_with(org, event, vec![put]).await? {
-            Joint::Appended(event) => Applied::Yes(Appended {
-                event,
-                created: true,
-            }),
-            // The same answer, recorded with this event before (a redelivery).
-            Joint::Already(event) => Applied::Yes(Appended {
-                event,
-                created: false,
-            }),
-            Joint::Refused => Applied::Stale,
+            Some(appended) => Applied::Yes(appended),
+            None => Applied::Stale,
         })
     }
 

@@ -31,17 +31,6 @@ pub(crate) fn event_from_item(org: &OrganizationId, item: &Item) -> StoreResult<
 /// Appends race on the log head; a losing writer reads the new head and tries again.
 const MAX_APPEND_ATTEMPTS: u32 = 100;
 
-/// How an append with other writes ended.
-pub(crate) enum Joint {
-    /// The event and every other write are in.
-    Appended(Event),
-    /// A condition of the other writes failed: nothing was written.
-    Refused,
-    /// The event's dedup key was already in the log (this event, written earlier with
-    /// its writes): nothing was written now.
-    Already(Event),
-}
-
 impl DynamoStore {
     /// The event a dedup key names, if the log holds it.
     async fn deduplicated(&self, org: &OrganizationId, key: &str) -> StoreResult<Option<Event>> {
@@ -57,19 +46,24 @@ impl DynamoStore {
 
     /// Appends `new` in one transaction with `with`: writes that must land together
     /// with their event or not at all (a ball and its `match.score.updated`), so no
-    /// crash leaves one without the other.
+    /// crash leaves one without the other. `None` when a condition of `with` failed;
+    /// `created: false` when the event's dedup key was already in the log (the event,
+    /// written earlier with its writes). Either way nothing was written now.
     pub(crate) async fn append_with(
         &self,
         org: &OrganizationId,
         new: NewEvent,
         with: Vec<TransactWriteItem>,
-    ) -> StoreResult<Joint> {
+    ) -> StoreResult<Option<Appended>> {
         let payload = serde_json::to_string(&new.payload).map_err(|e| corrupt(&e.to_string()))?;
         for attempt in 0..MAX_APPEND_ATTEMPTS {
             if let Some(k) = &new.dedup_key
                 && let Some(event) = self.deduplicated(org, k).await?
             {
-                return Ok(Joint::Already(event));
+                return Ok(Some(Appended {
+                    event,
+                    created: false,
+                }));
             }
             let head = match self.get(keys::org(org), keys::LOG).await? {
                 Some(item) => EventId(get_n(&item, "head")?.cast_unsigned()),
@@ -112,9 +106,14 @@ impl DynamoStore {
             let own = items.len();
             items.extend(with.iter().cloned());
             match transact(&self.client, items).await {
-                Ok(()) => return Ok(Joint::Appended(event)),
+                Ok(()) => {
+                    return Ok(Some(Appended {
+                        event,
+                        created: true,
+                    }));
+                }
                 Err(e) if (own..own + with.len()).any(|i| e.failed_condition(i)) => {
-                    return Ok(Joint::Refused);
+                    return Ok(None);
                 }
                 // Another writer took this id, or recorded the dedup key first: look
                 // again.
@@ -144,19 +143,9 @@ impl DynamoStore {
 #[async_trait]
 impl EventLog for DynamoStore {
     async fn append(&self, org: &OrganizationId, new: NewEvent) -> StoreResult<Appended> {
-        match self.append_with(org, new, Vec::new()).await? {
-            Joint::Appended(event) => Ok(Appended {
-                event,
-                created: true,
-            }),
-            Joint::Already(event) => Ok(Appended {
-                event,
-                created: false,
-            }),
-            Joint::Refused => Err(StoreError::unavailable(
-                "an append with no other write was refused",
-            )),
-        }
+        self.append_with(org, new, Vec::new())
+            .await?
+            .ok_or_else(|| StoreError::unavailable("an append with no other write was refused"))
     }
 
     async fn read(

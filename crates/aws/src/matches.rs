@@ -4,7 +4,6 @@ use super::dynamo::{
     DynamoStore, corrupt, get_n, get_s, key, n, s, tx_delete, tx_put, unavailable,
 };
 use super::keys::{self, SK};
-use super::log::Joint;
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use pitchside_core::ports::*;
@@ -41,18 +40,18 @@ impl DynamoStore {
             .map_err(unavailable)?;
         let items = vec![TransactWriteItem::builder().update(update).build(), other];
         match self.append_with(org, event, items).await? {
-            Joint::Appended(event) => Ok(BallWrite::Written {
+            Some(appended) if appended.created => Ok(BallWrite::Written {
                 revision: at.next_revision(),
-                event,
+                event: appended.event,
             }),
-            Joint::Refused => {
+            None => {
                 let balls = self.match_head(org, id).await?.map_or(0, |h| h.balls);
                 Ok(BallWrite::Stale { balls })
             }
             // Its key names the revision this write would make: another writer made
             // it first (stale), or, with the match still here, the write would be
             // applied twice.
-            Joint::Already(_) => match self.match_head(org, id).await? {
+            Some(_) => match self.match_head(org, id).await? {
                 Some(head) if head.at() == at => Err(StoreError::Conflict(format!(
                     "the event of revision {} of match {id} is already in the log",
                     at.next_revision()
