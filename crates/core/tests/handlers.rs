@@ -368,6 +368,16 @@ fn match_setup() -> MatchSetup {
     .unwrap()
 }
 
+/// A scorer, a fresh score cache and match `id`, set up with [`match_setup`].
+async fn match_set_up(ports: &Ports, id: &str) -> (Principal, ScoreCache, MatchId) {
+    let scorer = who("u-score", &[Role::Admin, Role::Scorer], None);
+    let id = MatchId::new(id).unwrap();
+    scoring::put_match(ports, &scorer, id.clone(), match_setup())
+        .await
+        .unwrap();
+    (scorer, ScoreCache::default(), id)
+}
+
 fn delivery(seq: u32, runs: u32) -> Delivery {
     serde_json::from_value(json!({
         "seq": seq, "innings": 1, "over": 0, "batter": "a1", "bowler": "b1",
@@ -379,12 +389,7 @@ fn delivery(seq: u32, runs: u32) -> Delivery {
 #[tokio::test]
 async fn a_repeated_seq_with_another_body_is_a_conflict_and_changes_nothing() {
     let w = world();
-    let scorer = who("u-score", &[Role::Admin, Role::Scorer], None);
-    let cache = ScoreCache::default();
-    let id = MatchId::new("m-1").unwrap();
-    scoring::put_match(&w.ports, &scorer, id.clone(), match_setup())
-        .await
-        .unwrap();
+    let (scorer, cache, id) = match_set_up(&w.ports, "m-1").await;
     scoring::post_ball(&w.ports, &cache, &scorer, id.clone(), delivery(1, 4))
         .await
         .unwrap();
@@ -428,12 +433,7 @@ fn fail_appends(w: &World, on: bool) {
 #[tokio::test]
 async fn a_ball_or_an_undo_is_never_stored_without_its_event() {
     let w = world();
-    let scorer = who("u-score", &[Role::Admin, Role::Scorer], None);
-    let cache = ScoreCache::default();
-    let id = MatchId::new("m-1").unwrap();
-    scoring::put_match(&w.ports, &scorer, id.clone(), match_setup())
-        .await
-        .unwrap();
+    let (scorer, cache, id) = match_set_up(&w.ports, "m-1").await;
     fail_appends(&w, true);
     let e = scoring::post_ball(&w.ports, &cache, &scorer, id.clone(), delivery(1, 4))
         .await
@@ -486,12 +486,7 @@ async fn a_ball_computed_on_a_state_another_scorer_moved_is_stale() {
     });
     let mut ports = w.ports.clone();
     ports.matches = raced.clone();
-    let scorer = who("u-score", &[Role::Admin, Role::Scorer], None);
-    let cache = ScoreCache::default();
-    let id = MatchId::new("m-2").unwrap();
-    scoring::put_match(&ports, &scorer, id.clone(), match_setup())
-        .await
-        .unwrap();
+    let (scorer, cache, id) = match_set_up(&ports, "m-2").await;
 
     *raced.rival.lock().unwrap() = Some(delivery(1, 1));
     let e = scoring::post_ball(&ports, &cache, &scorer, id.clone(), delivery(1, 4))
@@ -512,11 +507,7 @@ async fn a_ball_computed_on_a_state_another_scorer_moved_is_stale() {
 #[tokio::test]
 async fn handlers_read_the_time_from_the_clock_they_are_handed() {
     let w = world();
-    let scorer = who("u-score", &[Role::Admin, Role::Scorer], None);
-    let id = MatchId::new("m-3").unwrap();
-    scoring::put_match(&w.ports, &scorer, id.clone(), match_setup())
-        .await
-        .unwrap();
+    let (scorer, _, id) = match_set_up(&w.ports, "m-3").await;
     for seq in 1..=3 {
         w.clock.advance(Duration::minutes(1));
         scoring::post_ball(
