@@ -3,14 +3,15 @@
 use super::delivery::{Delivery, DeliveryError, Dismissal, dismissal};
 use serde::Serialize;
 
-/// Overs as `O.B`: completed overs, then the legal balls of the one in progress.
-pub fn overs(legal_balls: u32) -> String {
-    format!("{}.{}", legal_balls / 6, legal_balls % 6)
+/// Overs as `O.B` from balls as counted (a complete over counts six, whatever it held):
+/// completed overs, then the legal balls of the one in progress.
+pub fn overs(balls: u32) -> String {
+    format!("{}.{}", balls / 6, balls % 6)
 }
 
-/// Runs per six legal balls, to two decimals; `None` before a legal ball.
-pub fn rate(runs: u32, legal_balls: u32) -> Option<f64> {
-    (legal_balls > 0).then(|| (runs as f64 * 600.0 / legal_balls as f64).round() / 100.0)
+/// Runs per over (six balls as counted), to two decimals; `None` before a legal ball.
+pub fn rate(runs: u32, balls: u32) -> Option<f64> {
+    (balls > 0).then(|| (runs as f64 * 600.0 / balls as f64).round() / 100.0)
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -36,7 +37,12 @@ pub struct BatterCard {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct BowlerCard {
     pub player: String,
+    /// Legal balls as bowled.
     pub legal_balls: u32,
+    /// Balls as the umpires counted them (Law 17.5): six for each complete over the
+    /// bowler bowled alone, however many legal balls it held, and the legal balls of the
+    /// rest. The bowler's overs and economy are taken from it.
+    pub counted_balls: u32,
     pub maidens: u32,
     pub runs: u32,
     pub wickets: u32,
@@ -83,7 +89,7 @@ pub enum InningsEnd {
 /// The limits an innings is played under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Legal balls in the innings, or `None` for no limit.
+    /// Balls in the innings as counted (six an over), or `None` for no limit.
     pub balls: Option<u32>,
     /// Wickets that end it: 10, or 2 in a super over.
     pub wickets: u32,
@@ -99,6 +105,7 @@ pub struct Innings {
     pub limits: Limits,
     pub runs: u32,
     pub wickets: u32,
+    /// Legal balls as bowled; the overs are as counted ([`Innings::counted_balls`]).
     pub legal_balls: u32,
     pub deliveries: u32,
     pub extras: ExtrasTotals,
@@ -111,18 +118,46 @@ pub struct Innings {
     pub non_striker: Option<String>,
     pub bowler: Option<String>,
     pub ended: Option<InningsEnd>,
-    /// The over in progress: its number, the bowler's runs in it, its legal balls, and
-    /// whether one bowler bowled all of it (a maiden needs that).
+    /// Overs finished before the one in progress.
+    overs_before: u32,
+    /// The over in progress (or the last one, once the innings has ended).
     over: Option<OverSoFar>,
 }
 
+/// One over as it is bowled. Where it ends is the umpire's count (Law 17.5: a
+/// miscounted over stands), which the scorer's `over` numbers carry: the over is
+/// complete at its sixth legal ball, unless the next delivery carries the same number
+/// (a seven-ball over), and it is complete, however short, when the next delivery
+/// carries the next number (a five-ball over).
 #[derive(Debug, Clone, PartialEq)]
 struct OverSoFar {
     number: u32,
+    /// The bowler who started it.
     bowler: String,
+    /// The bowler's runs in it.
     runs: u32,
     legal: u32,
+    /// Whether one bowler bowled all of it: only then is it a whole over of his, and
+    /// can it be a maiden.
     one_bowler: bool,
+    /// Each bowler's legal balls in it, and the balls it has credited to each so far.
+    by_bowler: Vec<(String, u32, u32)>,
+    /// Whether it has credited its bowler with a maiden.
+    maiden: bool,
+}
+
+impl OverSoFar {
+    fn new(number: u32, bowler: &str) -> OverSoFar {
+        OverSoFar {
+            number,
+            bowler: bowler.to_string(),
+            runs: 0,
+            legal: 0,
+            one_bowler: true,
+            by_bowler: Vec::new(),
+            maiden: false,
+        }
+    }
 }
 
 /// Why a delivery cannot be applied to an innings.
@@ -132,6 +167,8 @@ pub enum ApplyError {
     Delivery(#[from] DeliveryError),
     #[error("innings {0} has ended")]
     Ended(u8),
+    #[error("over {got}: the next delivery is of over {expected} (numbered from 0)")]
+    OverOutOfOrder { got: u32, expected: String },
 }
 
 impl Innings {
@@ -155,7 +192,49 @@ impl Innings {
             non_striker: None,
             bowler: None,
             ended: None,
+            overs_before: 0,
             over: None,
+        }
+    }
+
+    /// Balls as the umpires counted them: six for every finished over, then the legal
+    /// balls of the one in progress (six at most: an over carried on past its sixth
+    /// legal ball is already counted whole). The innings' overs, its run rate, a chase's
+    /// balls left and the over limit all follow it.
+    pub fn counted_balls(&self) -> u32 {
+        6 * self.overs_before + self.over.as_ref().map_or(0, |o| o.legal.min(6))
+    }
+
+    /// Whether a delivery in over `over` carries on the over that ended this innings by
+    /// its limit: the umpire counted more than six balls in it, and the over as counted
+    /// stands (Law 17.5).
+    pub fn carries_on_last_over(&self, over: u32) -> bool {
+        self.ended == Some(InningsEnd::OversComplete)
+            && self.over.as_ref().is_some_and(|o| o.number == over)
+    }
+
+    /// Credits `over`'s balls and maiden to its bowlers as the umpire counted it so far:
+    /// a complete over bowled by one bowler is one whole over of his (six balls, however
+    /// many it held) and a maiden if he was charged no run; a shared or unfinished over
+    /// credits each bowler his legal balls. Called after every delivery, because an over
+    /// complete at its sixth ball can still be carried on.
+    fn settle(&mut self, over: &mut OverSoFar, complete: bool) {
+        let whole = complete && over.one_bowler;
+        for (bowler, legal, credited) in &mut over.by_bowler {
+            let credit = if whole { 6 } else { *legal };
+            let card = self.bowler_card(bowler);
+            card.counted_balls = card.counted_balls - *credited + credit;
+            *credited = credit;
+        }
+        let maiden = whole && over.runs == 0;
+        if maiden != over.maiden {
+            let card = self.bowler_card(&over.bowler);
+            if maiden {
+                card.maidens += 1;
+            } else {
+                card.maidens -= 1;
+            }
+            over.maiden = maiden;
         }
     }
 
@@ -203,10 +282,22 @@ impl Innings {
 
     /// Applies one delivery by the Laws and the scorers' conventions.
     pub fn apply(&mut self, d: &Delivery) -> Result<(), ApplyError> {
-        if self.ended.is_some() {
+        let same_over = self.over.as_ref().is_some_and(|o| o.number == d.over);
+        if self.ended.is_some() && !self.carries_on_last_over(d.over) {
             return Err(ApplyError::Ended(self.number));
         }
         d.check()?;
+        // An over carries on or the next begins; nothing is skipped or gone back to.
+        let next_over = self.over.as_ref().map_or(0, |o| o.number + 1);
+        if !same_over && d.over != next_over {
+            return Err(ApplyError::OverOutOfOrder {
+                got: d.over,
+                expected: match &self.over {
+                    Some(o) => format!("{} (or {next_over})", o.number),
+                    None => "0".into(),
+                },
+            });
+        }
         let legal = d.is_legal();
         self.deliveries += 1;
 
@@ -235,27 +326,34 @@ impl Innings {
             bowler.legal_balls += 1;
         }
 
-        // The over in progress, for maidens.
-        let over = match self.over.take() {
-            Some(o) if o.number == d.over => o,
-            _ => OverSoFar {
-                number: d.over,
-                bowler: d.bowler.clone(),
-                runs: 0,
-                legal: 0,
-                one_bowler: true,
-            },
+        // The over: the one in progress, or the next, which completes the last however
+        // many balls it held.
+        let mut over = match self.over.take() {
+            Some(o) if same_over => o,
+            last => {
+                if let Some(mut last) = last {
+                    self.settle(&mut last, true);
+                    self.overs_before += 1;
+                }
+                OverSoFar::new(d.over, &d.bowler)
+            }
         };
-        let mut over = over;
         over.one_bowler &= over.bowler == d.bowler;
         over.runs += d.bowler_runs();
+        let i = match over.by_bowler.iter().position(|(b, ..)| *b == d.bowler) {
+            Some(i) => i,
+            None => {
+                over.by_bowler.push((d.bowler.clone(), 0, 0));
+                over.by_bowler.len() - 1
+            }
+        };
         if legal {
             over.legal += 1;
+            over.by_bowler[i].1 += 1;
         }
-        if over.legal == 6 && over.runs == 0 && over.one_bowler {
-            self.bowler_card(&d.bowler).maidens += 1;
-        }
-        let over_complete = legal && over.legal == 6;
+        let complete = over.legal >= 6;
+        self.settle(&mut over, complete);
+        let over_complete = legal && complete;
         // Where in the innings this ball fell, as scorers write it: the last ball of
         // over 13 is 13.6 (not 14.0); a wide before over 14's first legal ball, 14.0.
         let ball_of_over = over.legal;
@@ -323,7 +421,7 @@ impl Innings {
             Some(InningsEnd::AllOut)
         } else if self.limits.target.is_some_and(|t| self.runs >= t) {
             Some(InningsEnd::TargetReached)
-        } else if self.limits.balls.is_some_and(|b| self.legal_balls >= b) {
+        } else if self.limits.balls.is_some_and(|b| self.counted_balls() >= b) {
             Some(InningsEnd::OversComplete)
         } else {
             None
@@ -358,7 +456,7 @@ impl Innings {
             target.saturating_sub(self.runs),
             self.limits
                 .balls
-                .map(|b| b.saturating_sub(self.legal_balls)),
+                .map(|b| b.saturating_sub(self.counted_balls())),
         ))
     }
 }

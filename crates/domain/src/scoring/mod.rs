@@ -253,10 +253,14 @@ impl MatchState {
 
     /// Applies one delivery; an error changes nothing.
     pub fn apply(&mut self, d: &Delivery) -> Result<(), ScoringError> {
-        if self.result().is_some_and(|r| !r.tie) {
+        let current = self.innings.last();
+        // A ball more in the over that ended the innings: the umpire's count stands, and
+        // the innings (and any result it made) is open again until that over ends.
+        let miscounted =
+            current.is_some_and(|i| i.number == d.innings && i.carries_on_last_over(d.over));
+        if !miscounted && self.result().is_some_and(|r| !r.tie) {
             return Err(ScoringError::MatchOver);
         }
-        let current = self.innings.last();
         let next_number = current.map_or(1, |i| i.number + 1);
         let opens = match current {
             Some(i) if i.number == d.innings => false,
@@ -281,7 +285,7 @@ impl MatchState {
                 expected: "a super over, or 1 and 2".into(),
             });
         }
-        if !opens && self.result().is_some() {
+        if !opens && !miscounted && self.result().is_some() {
             return Err(ScoringError::MatchOver);
         }
         let batting = self
@@ -447,7 +451,7 @@ impl MatchState {
             "battingTeam": i.and_then(|i| i.batting_team.clone()),
             "runs": i.map_or(0, |i| i.runs),
             "wickets": i.map_or(0, |i| i.wickets),
-            "overs": overs(i.map_or(0, |i| i.legal_balls)),
+            "overs": overs(i.map_or(0, Innings::counted_balls)),
             "version": self.balls,
             "target": i.and_then(|i| i.limits.target),
             "lastBall": last.map(describe),
@@ -465,19 +469,19 @@ fn innings_card(i: &Innings) -> Value {
         "superOver": i.super_over,
         "runs": i.runs,
         "wickets": i.wickets,
-        "overs": overs(i.legal_balls),
+        "overs": overs(i.counted_balls()),
         "legalBalls": i.legal_balls,
         "extras": i.extras,
         "penaltyRuns": i.penalty_runs,
-        "runRate": rate(i.runs, i.legal_balls),
+        "runRate": rate(i.runs, i.counted_balls()),
         "batting": i.batting.iter().map(|b| json!({
             "player": b.player, "runs": b.runs, "balls": b.balls, "fours": b.fours,
             "sixes": b.sixes, "out": b.out,
         })).collect::<Vec<_>>(),
         "bowling": i.bowling.iter().map(|b| json!({
-            "player": b.player, "overs": overs(b.legal_balls), "maidens": b.maidens,
-            "runs": b.runs, "wickets": b.wickets, "wides": b.wides, "noballs": b.noballs,
-            "economy": rate(b.runs, b.legal_balls),
+            "player": b.player, "overs": overs(b.counted_balls), "legalBalls": b.legal_balls,
+            "maidens": b.maidens, "runs": b.runs, "wickets": b.wickets, "wides": b.wides,
+            "noballs": b.noballs, "economy": rate(b.runs, b.counted_balls),
         })).collect::<Vec<_>>(),
         "fallOfWickets": i.fall_of_wickets,
         "partnerships": i.partnerships,

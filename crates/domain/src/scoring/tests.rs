@@ -784,3 +784,148 @@ fn a_setup_is_bounded_and_checked_in_one_pass() {
     unnamed.name = " ".into();
     assert!(matches!(unnamed.check(), Err(SetupError::Name(_))));
 }
+
+impl Pad {
+    /// A delivery in over `over`, as the scorer numbers it (not from the legal balls).
+    fn in_over(&mut self, over: u32, batter: &str, bowler: &str, bat: u32) -> Delivery {
+        let ns = if batter == "a1" { "a2" } else { "a1" };
+        let (batter, ns, bowler) = if self.innings == 2 {
+            (
+                batter.replace('a', "b"),
+                ns.replace('a', "b"),
+                bowler.replace('b', "a"),
+            )
+        } else {
+            (batter.to_string(), ns.to_string(), bowler.to_string())
+        };
+        let mut d = self.delivery(&batter, &ns, &bowler, bat, Extras::default());
+        d.over = over;
+        d
+    }
+}
+
+#[test]
+fn a_seven_ball_over_counts_as_one_and_the_next_over_goes_on_from_it() {
+    let mut p = Pad::new(20);
+    for _ in 0..6 {
+        let d = p.in_over(0, "a1", "b1", 0);
+        p.m.apply(&d).unwrap();
+    }
+    assert_eq!(p.bowler("b1").maidens, 1, "six dots: a maiden so far");
+    // The umpire counts one more: the over as counted stands (Law 17.5).
+    let d = p.in_over(0, "a1", "b1", 1);
+    p.m.apply(&d).unwrap();
+    let (i, b1) = (p.inn(), p.bowler("b1"));
+    assert_eq!((overs(i.counted_balls()), i.legal_balls), ("1.0".into(), 7));
+    assert_eq!((overs(b1.counted_balls), b1.legal_balls), ("1.0".into(), 7));
+    assert_eq!(b1.maidens, 0, "the seventh ball cost a run: no maiden");
+    assert_eq!(p.batter("a1").balls, 7);
+    let d = p.in_over(1, "a1", "b2", 0);
+    p.m.apply(&d).unwrap();
+    assert_eq!(overs(p.inn().counted_balls()), "1.1");
+    assert_eq!(p.inn().fall_of_wickets, vec![]);
+    let card = p.m.scorecard();
+    let i = &card["innings"][0];
+    assert_eq!(
+        (i["overs"].clone(), i["legalBalls"].clone()),
+        (json!("1.1"), json!(8))
+    );
+    assert_eq!(
+        (
+            i["bowling"][0]["overs"].clone(),
+            i["bowling"][0]["legalBalls"].clone()
+        ),
+        (json!("1.0"), json!(7))
+    );
+    assert_eq!(
+        i["bowling"][0]["economy"], 1.0,
+        "one run an over, as counted"
+    );
+}
+
+#[test]
+fn a_five_ball_over_ends_when_the_scorer_moves_on_and_can_be_a_maiden() {
+    let mut p = Pad::new(20);
+    for _ in 0..5 {
+        let d = p.in_over(0, "a1", "b1", 0);
+        p.m.apply(&d).unwrap();
+    }
+    assert_eq!(overs(p.inn().counted_balls()), "0.5");
+    assert_eq!(p.bowler("b1").maidens, 0);
+    let d = p.in_over(1, "a2", "b2", 0);
+    p.m.apply(&d).unwrap();
+    assert_eq!(overs(p.inn().counted_balls()), "1.1");
+    assert_eq!(overs(p.bowler("b1").counted_balls), "1.0");
+    assert_eq!(p.bowler("b1").maidens, 1, "a complete over without a run");
+}
+
+#[test]
+fn the_last_over_of_an_innings_can_have_a_seventh_ball_and_then_ends() {
+    let mut p = Pad::new(1);
+    for _ in 0..6 {
+        let d = p.in_over(0, "a1", "b1", 1);
+        p.m.apply(&d).unwrap();
+    }
+    assert_eq!(p.inn().ended, Some(InningsEnd::OversComplete));
+    let d = p.in_over(0, "a1", "b1", 4);
+    p.m.apply(&d).unwrap();
+    assert_eq!((p.inn().runs, p.inn().legal_balls), (10, 7));
+    assert_eq!(overs(p.inn().counted_balls()), "1.0");
+    assert_eq!(p.inn().ended, Some(InningsEnd::OversComplete));
+    let d = p.in_over(1, "a1", "b1", 4);
+    assert_eq!(
+        p.m.clone().apply(&d),
+        Err(ScoringError::Apply(ApplyError::Ended(1))),
+        "a second over of a one-over innings"
+    );
+
+    // The chase: short after six balls, which gives a result, until the seventh.
+    p.next_innings(false);
+    for _ in 0..6 {
+        let d = p.in_over(0, "a1", "b1", 1);
+        p.m.apply(&d).unwrap();
+    }
+    let r = p.m.result().unwrap();
+    assert_eq!((r.winner.as_deref(), r.margin), (Some("t_a"), Some(4)));
+    let d = p.in_over(0, "a1", "b1", 6);
+    p.m.apply(&d).unwrap();
+    let r = p.m.result().unwrap();
+    assert_eq!((r.winner.as_deref(), r.by), (Some("t_b"), Some("wickets")));
+    let d = p.in_over(0, "a1", "b1", 1);
+    assert_eq!(p.m.apply(&d), Err(ScoringError::MatchOver));
+}
+
+#[test]
+fn overs_come_in_order_from_zero() {
+    let mut p = Pad::new(20);
+    let d = p.in_over(1, "a1", "b1", 0);
+    assert_eq!(
+        p.m.apply(&d),
+        Err(ScoringError::Apply(ApplyError::OverOutOfOrder {
+            got: 1,
+            expected: "0".into()
+        }))
+    );
+    let d = p.in_over(0, "a1", "b1", 0);
+    p.m.apply(&d).unwrap();
+    for (over, expected) in [(2, "0 (or 1)"), (u32::MAX, "0 (or 1)")] {
+        let d = p.in_over(over, "a1", "b1", 0);
+        assert_eq!(
+            p.m.apply(&d),
+            Err(ScoringError::Apply(ApplyError::OverOutOfOrder {
+                got: over,
+                expected: expected.into()
+            }))
+        );
+    }
+    let d = p.in_over(1, "a1", "b2", 0);
+    p.m.apply(&d).unwrap();
+    let d = p.in_over(0, "a1", "b1", 0);
+    assert!(
+        matches!(
+            p.m.apply(&d),
+            Err(ScoringError::Apply(ApplyError::OverOutOfOrder { .. }))
+        ),
+        "an over once left is not gone back to"
+    );
+}
