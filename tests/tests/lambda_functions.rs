@@ -65,6 +65,7 @@ async fn fixture() -> Fixture {
                 team_id: None,
                 active: true,
             },
+            None,
         )
         .await
         .unwrap();

@@ -8,6 +8,7 @@ use aws_sdk_apigatewaymanagement::primitives::Blob;
 use futures_util::StreamExt;
 use pitchside_core::ports::*;
 use pitchside_domain::event::Event;
+use pitchside_domain::revocation;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -103,9 +104,45 @@ impl ApiGatewayPusher {
     }
 }
 
+impl ApiGatewayPusher {
+    /// Ends the open connections of a revoked member: each gets the notice, then is
+    /// closed (API Gateway closes it with 1000 and calls `$disconnect`, which forgets it).
+    async fn end_connections(&self, event: &Event) -> StoreResult<()> {
+        let org = &event.organization_id;
+        let room = pitchside_domain::rooms::of_event(event).to_string();
+        let notice = revocation::ws_notice();
+        let members = self.registry.members(org, &room).await?;
+        futures_util::stream::iter(members)
+            .for_each_concurrent(self.concurrency, |id| {
+                let notice = notice.as_bytes();
+                async move {
+                    if self.post(org, &id, notice).await == Delivery::Gone {
+                        return;
+                    }
+                    match self.client.delete_connection().connection_id(&id.0).send().await {
+                        Ok(_) => tracing::info!(connection = %id.0, "connection of a revoked member closed"),
+                        Err(e) if e.as_service_error().is_some_and(|se| se.is_gone_exception()) => {}
+                        Err(e) => tracing::warn!(connection = %id.0, error = %DisplayErrorContext(&e), "cannot close the connection of a revoked member"),
+                    }
+                    if let Err(e) = self.registry.remove(org, &id).await {
+                        tracing::warn!(connection = %id.0, error = %e, "cannot remove a revoked connection");
+                    }
+                }
+            })
+            .await;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl Pusher for ApiGatewayPusher {
     async fn publish(&self, event: &Event) -> StoreResult<()> {
+        if revocation::revoked_user(event).is_some() {
+            return self.end_connections(event).await;
+        }
+        if !event.kind.reaches_clients() {
+            return Ok(());
+        }
         let json = event.to_json();
         let room = pitchside_domain::rooms::of_event(event).to_string();
         let results = self

@@ -1,13 +1,15 @@
 //! The DynamoDB directory: organizations, WhatsApp numbers, members and players (with their unique indexes).
 
 use super::dynamo::{
-    DynamoStore, Item, TxError, build, corrupt, get_s, key, s, transact, tx_delete, unavailable,
+    DynamoStore, Item, TxError, build, corrupt, get_s, key, s, transact, tx_delete, tx_put,
+    unavailable,
 };
 use super::keys::{self};
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
 use pitchside_core::ports::*;
 use pitchside_domain::auth::Membership;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
 use std::collections::HashMap;
 
@@ -76,11 +78,21 @@ impl Directory for DynamoStore {
         org: &OrganizationId,
         user: &UserId,
         membership: &Membership,
-    ) -> StoreResult<()> {
+        revocation: Option<NewEvent>,
+    ) -> StoreResult<Option<Appended>> {
         let mut item = key(keys::org(org), keys::member(user.as_str()));
         let json = serde_json::to_string(membership).map_err(|e| corrupt(&e.to_string()))?;
         item.insert("membership".into(), s(json));
-        self.put(item).await
+        let Some(revocation) = revocation else {
+            return self.put(item).await.map(|()| None);
+        };
+        let put = tx_put(self.table(), item, None)?;
+        match self.append_with(org, revocation, vec![put]).await? {
+            Some(appended) => Ok(Some(appended)),
+            None => Err(StoreError::Conflict(
+                "the membership and its revocation were not written".into(),
+            )),
+        }
     }
 
     async fn membership(

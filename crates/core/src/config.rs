@@ -27,6 +27,7 @@ pub const WS_ENDPOINT: &str = "PITCHSIDE_WS_ENDPOINT";
 pub const SSE_HEARTBEAT_SECONDS: &str = "PITCHSIDE_SSE_HEARTBEAT_SECONDS";
 pub const SSE_POLL_MS: &str = "PITCHSIDE_SSE_POLL_MS";
 pub const SSE_LIFETIME_SECONDS: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
+pub const SSE_FOLLOW: &str = "PITCHSIDE_SSE_FOLLOW";
 pub const SUBSCRIBER_BUFFER: &str = "PITCHSIDE_SUBSCRIBER_BUFFER";
 pub const WS_RATE: &str = "PITCHSIDE_WS_RATE";
 pub const WS_BURST: &str = "PITCHSIDE_WS_BURST";
@@ -95,6 +96,16 @@ pub struct SseSettings {
     pub poll: Duration,
     /// The `sse` function: how long one invocation streams before it ends on purpose.
     pub lifetime: Duration,
+    /// How the gateway's streams follow new events: its in-process hub, or by reading
+    /// the log as the `sse` function does (to run the function's path locally).
+    pub follow: SseFollow,
+}
+
+/// `PITCHSIDE_SSE_FOLLOW`: `hub` (the default) or `poll`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SseFollow {
+    Hub,
+    Poll,
 }
 
 #[derive(Debug, Clone)]
@@ -214,6 +225,11 @@ impl Settings {
             heartbeat: Duration::from_secs(number(SSE_HEARTBEAT_SECONDS, 15, 1..=15)?),
             poll: Duration::from_millis(number(SSE_POLL_MS, 1000, 100..=60_000)?),
             lifetime: Duration::from_secs(number(SSE_LIFETIME_SECONDS, 300, 5..=840)?),
+            follow: match get(SSE_FOLLOW).as_deref().map(str::trim) {
+                None | Some("hub") => SseFollow::Hub,
+                Some("poll") => SseFollow::Poll,
+                Some(_) => return Err(bad(SSE_FOLLOW, "must be `hub` or `poll`")),
+            },
         };
         let subscriber_buffer =
             usize::try_from(number(SUBSCRIBER_BUFFER, 1024, 16..=65_536)?).unwrap_or(usize::MAX);
@@ -380,11 +396,13 @@ mod tests {
         let s = Settings::from_lookup(env(&complete())).unwrap();
         assert_eq!(s.sse.heartbeat, Duration::from_secs(15));
         assert_eq!(s.sse.lifetime, Duration::from_secs(300));
+        assert_eq!(s.sse.follow, SseFollow::Hub);
         assert_eq!(s.subscriber_buffer, 1024);
         let cases = [
             (SSE_HEARTBEAT_SECONDS, "16"),
             (SSE_POLL_MS, "5"),
             (SSE_LIFETIME_SECONDS, "900"),
+            (SSE_FOLLOW, "push"),
             (SUBSCRIBER_BUFFER, "2"),
         ];
         for (name, value) in cases {

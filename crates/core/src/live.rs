@@ -14,6 +14,7 @@ use bytes::Bytes;
 use pitchside_domain::auth::Role;
 use pitchside_domain::event::{Event, EventId, EventType};
 use pitchside_domain::ids::{OrganizationId, TeamId, UserId};
+use pitchside_domain::revocation;
 use pitchside_domain::rooms;
 use pitchside_domain::sse;
 use std::collections::{BTreeSet, HashMap};
@@ -30,6 +31,8 @@ pub struct Frame {
     pub room: String,
     /// The team whose members alone may read it (a team room's chat).
     pub private_to: Option<TeamId>,
+    /// Whose connections it ends, if it is a revocation (sent to no one).
+    pub revoked: Option<UserId>,
     /// The envelope as JSON: a WebSocket text frame.
     pub json: Bytes,
     /// The SSE frame.
@@ -46,6 +49,7 @@ impl Frame {
             match_id: event.match_id().map(str::to_string),
             room: rooms::of_event(event).to_string(),
             private_to: rooms::private_to(event),
+            revoked: revocation::revoked_user(event),
             json: Bytes::from(json),
             sse: Bytes::from(sse),
         }

@@ -10,6 +10,7 @@ use pitchside_core::app::ErrorKind;
 use pitchside_core::app::auction::{self, OpenLot, Timer};
 use pitchside_core::app::authn::{Authenticator, Credential};
 use pitchside_core::app::scoring::{self, ScoreCache};
+use pitchside_core::app::{admin, ws};
 use pitchside_core::clock::{Clock, TestClock};
 use pitchside_core::live::{Hub, MemoryRegistry};
 use pitchside_core::ports::*;
@@ -334,6 +335,7 @@ async fn a_ticket_is_good_once_and_only_until_it_expires() {
             &org(),
             &viewer.user,
             &serde_json::from_value(json!({"roles": ["viewer"], "active": true})).unwrap(),
+            None,
         )
         .await
         .unwrap();
@@ -529,4 +531,134 @@ async fn handlers_read_the_time_from_the_clock_they_are_handed() {
     let times: Vec<DateTime<Utc>> = page.events.iter().map(|e| e.timestamp).collect();
     let expected: Vec<DateTime<Utc>> = (1..=3).map(|m| start() + Duration::minutes(m)).collect();
     assert_eq!(times, expected);
+}
+
+async fn club(ports: &Ports) {
+    let club = Organization {
+        id: org(),
+        name: "Club".into(),
+    };
+    ports.directory.put_organization(&club).await.unwrap();
+}
+
+async fn put_member(ports: &Ports, user: &str, body: Value) {
+    let body = serde_json::from_value(body).unwrap();
+    admin::put_member(ports, org(), UserId::new(user).unwrap(), body)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_membership_change_revokes_only_when_it_takes_something_away() {
+    let w = world();
+    club(&w.ports).await;
+    let owner = json!({"roles": ["viewer", "team_owner"], "teamId": "t1"});
+    for body in [
+        owner.clone(),
+        owner.clone(),
+        json!({"roles": ["viewer", "team_owner", "scorer"], "teamId": "t1"}),
+    ] {
+        put_member(&w.ports, "u-m", body).await;
+    }
+    assert_eq!(
+        events_of(&w.ports, EventType::MemberRevoked).await,
+        Vec::<Value>::new(),
+        "a first membership, the same again and a role added take nothing"
+    );
+    let ended = json!({"roles": ["viewer", "scorer"], "teamId": "t2", "active": false});
+    for body in [
+        json!({"roles": ["viewer", "scorer"], "teamId": "t1"}),
+        json!({"roles": ["viewer", "scorer"], "teamId": "t2"}),
+        ended.clone(),
+        ended,
+    ] {
+        put_member(&w.ports, "u-m", body).await;
+    }
+    assert_eq!(
+        events_of(&w.ports, EventType::MemberRevoked).await,
+        vec![json!({"userId": "u-m"}); 3],
+        "a role removed, the team moved, the membership ended; then nothing left to take"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_registered_after_its_membership_changed_is_refused() {
+    let w = world();
+    club(&w.ports).await;
+    put_member(
+        &w.ports,
+        "u-c",
+        json!({"roles": ["viewer", "team_owner"], "teamId": "t1"}),
+    )
+    .await;
+    let then = who("u-c", &[Role::TeamOwner, Role::Viewer], Some("t1"));
+    // The change lands after the connection authenticated, before it is registered
+    // (where the revocation would have found it).
+    put_member(
+        &w.ports,
+        "u-c",
+        json!({"roles": ["viewer"], "teamId": "t1"}),
+    )
+    .await;
+    let conn = ConnectionInfo {
+        id: ConnectionId("c-1".into()),
+        org: org(),
+        user: then.user.clone(),
+        roles: then.roles.clone(),
+    };
+    let e = ws::register(&w.ports, &conn, &then).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unauthenticated);
+    assert_eq!(w.ports.registry.lookup(&conn.id).await.unwrap(), None);
+    // Connecting again, with what the membership grants now: in the user's room.
+    let now = who("u-c", &[Role::Viewer], Some("t1"));
+    let conn = ConnectionInfo {
+        roles: now.roles.clone(),
+        ..conn
+    };
+    ws::register(&w.ports, &conn, &now).await.unwrap();
+    assert_eq!(
+        w.ports.registry.members(&org(), "user:u-c").await.unwrap(),
+        vec![conn.id]
+    );
+}
+
+#[tokio::test]
+async fn a_message_that_races_a_revocation_is_refused_with_its_request_id() {
+    let w = world();
+    club(&w.ports).await;
+    put_member(&w.ports, "u-r", json!({"roles": ["viewer"]})).await;
+    let conn = ConnectionInfo {
+        id: ConnectionId("c-r".into()),
+        org: org(),
+        user: UserId::new("u-r").unwrap(),
+        roles: vec![Role::Viewer],
+    };
+    // Still open when the membership ends: its next message arrives before the close.
+    put_member(
+        &w.ports,
+        "u-r",
+        json!({"roles": ["viewer"], "active": false}),
+    )
+    .await;
+    let reply = ws::handle(
+        &w.ports,
+        &conn,
+        None,
+        r#"{"action": "chat", "room": "org", "text": "still here?", "requestId": "late"}"#,
+    )
+    .await;
+    let reply: Value = serde_json::from_str(&reply.text).unwrap();
+    assert_eq!(
+        (
+            reply["type"].clone(),
+            reply["requestId"].clone(),
+            reply["code"].clone()
+        ),
+        (json!("error"), json!("late"), json!("unauthorized")),
+        "{reply}"
+    );
+    assert_eq!(
+        events_of(&w.ports, EventType::ChatMessageSent).await.len(),
+        0
+    );
 }

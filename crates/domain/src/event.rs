@@ -86,9 +86,14 @@ pub enum EventType {
     /// longer holds, telling the client to reload its state.
     #[serde(rename = "stream.reset")]
     StreamReset,
+    /// In the log, but sent to no client: ends a member's open connections
+    /// (`domain::revocation`). Not in [`EventType::ALL`], so no filter can ask for it.
+    #[serde(rename = "member.revoked")]
+    MemberRevoked,
 }
 
 impl EventType {
+    /// The contract's event types: what clients receive and filters name.
     pub const ALL: [EventType; 11] = [
         EventType::AvailabilityUpdated,
         EventType::MessageReceived,
@@ -103,6 +108,12 @@ impl EventType {
         EventType::StreamReset,
     ];
 
+    /// Whether clients receive events of this type: all but a revocation, which acts on
+    /// the streams instead (`domain::revocation`).
+    pub fn reaches_clients(self) -> bool {
+        self != EventType::MemberRevoked
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventType::AvailabilityUpdated => "availability.updated",
@@ -116,6 +127,7 @@ impl EventType {
             EventType::PaymentConfirmed => "payment.confirmed",
             EventType::PaymentFailed => "payment.failed",
             EventType::StreamReset => "stream.reset",
+            EventType::MemberRevoked => "member.revoked",
         }
     }
 }
@@ -131,11 +143,13 @@ impl fmt::Display for EventType {
 #[error("unknown event type {0:?}")]
 pub struct UnknownEventType(pub String);
 
+/// Every name the log may hold: the contract's, and a revocation's.
 impl std::str::FromStr for EventType {
     type Err = UnknownEventType;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         EventType::ALL
             .into_iter()
+            .chain([EventType::MemberRevoked])
             .find(|t| t.as_str() == s)
             .ok_or_else(|| UnknownEventType(s.chars().take(64).collect()))
     }

@@ -11,6 +11,7 @@ pub mod inbound;
 pub mod limits;
 pub mod quarantine;
 pub mod receipts;
+pub mod revocation;
 pub mod rooms;
 pub mod scoring;
 pub mod sse;

@@ -5,7 +5,7 @@
 //! was sent to. A team's room is private to that team's members, on every channel.
 
 use super::event::{Event, EventType};
-use super::ids::{AuctionId, MatchId, TeamId};
+use super::ids::{AuctionId, MatchId, TeamId, UserId};
 use std::fmt;
 
 /// A room of an organization, parsed from its wire name.
@@ -15,6 +15,10 @@ pub enum Room {
     Team(TeamId),
     Match(MatchId),
     Auction(AuctionId),
+    /// One member's connections (`user:<id>`): each connection is put in its user's room
+    /// when it registers, so a revocation finds them. No client joins it or reads what
+    /// goes to it (the name does not parse).
+    User(UserId),
 }
 
 /// Why a room name was refused.
@@ -46,6 +50,7 @@ impl fmt::Display for Room {
             Room::Team(t) => write!(f, "team:{t}"),
             Room::Match(m) => write!(f, "match:{m}"),
             Room::Auction(a) => write!(f, "auction:{a}"),
+            Room::User(u) => write!(f, "user:{u}"),
         }
     }
 }
@@ -56,6 +61,7 @@ impl Room {
     pub fn admits(&self, team: Option<&TeamId>) -> bool {
         match self {
             Room::Team(t) => team == Some(t),
+            Room::User(_) => false,
             _ => true,
         }
     }
@@ -74,6 +80,9 @@ pub fn of_event(event: &Event) -> Room {
         EventType::ChatMessageSent => field("room")
             .and_then(|r| r.parse().ok())
             .unwrap_or(Room::Org),
+        EventType::MemberRevoked => field("userId")
+            .and_then(|u| UserId::new(u).ok())
+            .map_or(Room::Org, Room::User),
         _ => Room::Org,
     }
 }

@@ -1,7 +1,7 @@
 //! Server-Sent Events framing. Frames are rendered once per event and shared by every
 //! subscriber.
 
-use super::event::{Event, EventType};
+use super::event::{Event, EventType, UnknownEventType};
 
 /// The reconnection delay hinted to browsers, in milliseconds.
 pub const RETRY_MS: u64 = 3000;
@@ -73,15 +73,16 @@ pub struct Filter {
 impl Filter {
     /// Parses `types=a,b` (unknown names are an error, so a typo does not silently
     /// filter everything out) and `matchId=`.
-    pub fn parse(
-        types: Option<&str>,
-        match_id: Option<&str>,
-    ) -> Result<Filter, super::event::UnknownEventType> {
+    pub fn parse(types: Option<&str>, match_id: Option<&str>) -> Result<Filter, UnknownEventType> {
         let types = types
             .filter(|t| !t.trim().is_empty())
             .map(|t| {
                 t.split(',')
-                    .map(|s| s.trim().parse::<EventType>())
+                    .map(|s| match s.trim().parse::<EventType>() {
+                        // Only what clients receive can be asked for.
+                        Ok(t) if !t.reaches_clients() => Err(UnknownEventType(s.trim().into())),
+                        other => other,
+                    })
                     .collect::<Result<Vec<_>, _>>()
             })
             .transpose()?;
@@ -100,6 +101,9 @@ impl Filter {
     ) -> bool {
         if kind == EventType::StreamReset {
             return true;
+        }
+        if !kind.reaches_clients() {
+            return false;
         }
         if private_to.is_some() && private_to != self.team.as_ref() {
             return false;
@@ -132,5 +136,10 @@ mod filter_tests {
         all.team = Some(t2.clone());
         assert!(all.matches(EventType::ChatMessageSent, None, Some(&t2)));
         assert!(Filter::parse(Some("score"), None).is_err());
+        assert!(
+            Filter::parse(Some("member.revoked"), None).is_err(),
+            "a revocation reaches no client, so no filter names it"
+        );
+        assert!(!all.matches(EventType::MemberRevoked, None, None));
     }
 }

@@ -307,7 +307,8 @@ impl Directory for SqliteStore {
         org: &OrganizationId,
         user: &UserId,
         membership: &Membership,
-    ) -> StoreResult<()> {
+        revocation: Option<NewEvent>,
+    ) -> StoreResult<Option<Appended>> {
         let (org, user) = (org.clone(), user.clone());
         let json = serde_json::to_string(membership).map_err(unavailable)?;
         self.db
@@ -318,7 +319,7 @@ impl Directory for SqliteStore {
                     params![org.as_str(), user.as_str(), json],
                 )
                 .map_err(unavailable)?;
-                Ok(())
+                revocation.map(|e| append_in(tx, &org, e)).transpose()
             })
             .await
     }

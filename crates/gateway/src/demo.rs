@@ -45,6 +45,7 @@ pub async fn seed(ports: &Ports) -> Result<(), StoreError> {
                 team_id: None,
                 active: true,
             },
+            None,
         )
         .await?;
     for (pid, name, wa) in PLAYERS {

@@ -5,7 +5,7 @@ use crate::demo;
 use crate::worker;
 use anyhow::{Context, Result};
 use pitchside_core::app::authn::Authenticator;
-use pitchside_core::config::{self, Settings};
+use pitchside_core::config::{self, Settings, SseFollow};
 use pitchside_core::live::{Hub, MemoryRegistry};
 use pitchside_core::ports::Ports;
 use pitchside_domain::auth::TokenVerifier;
@@ -51,6 +51,10 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         ports.clock.clone(),
     );
     let sockets = Arc::new(LocalSockets::new(settings.subscriber_buffer));
+    let sse_source = match settings.sse.follow {
+        SseFollow::Hub => SseSource::Hub,
+        SseFollow::Poll => SseSource::Poll,
+    };
     let state = AppState {
         ports: ports.clone(),
         hub,
@@ -58,7 +62,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         settings: Arc::new(settings),
         sockets,
         ws_delivery,
-        sse_source: SseSource::Hub,
+        sse_source,
         scores: Default::default(),
     };
 

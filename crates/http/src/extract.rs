@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use pitchside_core::app::admin::{API_KEY_HEADER, check_api_key, parse_body};
 use pitchside_core::app::authn::credential;
 use pitchside_core::app::{ApiError, ErrorKind};
-use pitchside_domain::auth::Principal;
+use pitchside_domain::auth::{Claims, Principal};
 use serde::de::DeserializeOwned;
 
 fn header(headers: &HeaderMap, name: impl AsHeaderName) -> Option<&str> {
@@ -42,14 +42,25 @@ pub async fn principal(
     headers: &HeaderMap,
     ticket: Option<&str>,
 ) -> Result<Principal, ApiError> {
+    let claims = claims(state, headers, ticket).await?;
+    state.auth.authorize(claims).await
+}
+
+/// The verified claims of the header, a `ticket` or the cookie, before the membership
+/// is read (see `Authenticator::claims`).
+pub async fn claims(
+    state: &AppState,
+    headers: &HeaderMap,
+    ticket: Option<&str>,
+) -> Result<Claims, ApiError> {
     let cred = credential(
         header(headers, AUTHORIZATION),
         ticket,
         header(headers, COOKIE),
     )?;
-    let who = state.auth.authenticate(&cred).await?;
-    record_org(&who.org);
-    Ok(who)
+    let claims = state.auth.claims(&cred).await?;
+    record_org(&claims.org);
+    Ok(claims)
 }
 
 /// A server-to-server caller holding the operator's `X-Api-Key`.

@@ -10,7 +10,16 @@ use tokio::sync::mpsc;
 pub struct LocalSockets {
     /// Frames a connection may have queued before it counts as too slow and is dropped.
     outbox: usize,
-    outboxes: Mutex<HashMap<ConnectionId, mpsc::Sender<Utf8Bytes>>>,
+    outboxes: Mutex<HashMap<ConnectionId, mpsc::Sender<Outgoing>>>,
+}
+
+/// What the management endpoint hands a connection's session.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outgoing {
+    /// A text frame to send (`POST`).
+    Text(Utf8Bytes),
+    /// Close the connection normally, as API Gateway's `DeleteConnection` does (1000).
+    Close,
 }
 
 /// What became of a post to a connection.
@@ -29,7 +38,7 @@ impl LocalSockets {
         }
     }
 
-    pub fn open(&self, id: ConnectionId) -> mpsc::Receiver<Utf8Bytes> {
+    pub fn open(&self, id: ConnectionId) -> mpsc::Receiver<Outgoing> {
         let (tx, rx) = mpsc::channel(self.outbox);
         self.outboxes
             .lock()
@@ -50,7 +59,7 @@ impl LocalSockets {
         let Some(tx) = map.get(id) else {
             return Posted::Gone;
         };
-        match tx.try_send(text) {
+        match tx.try_send(Outgoing::Text(text)) {
             Ok(()) => Posted::Sent,
             Err(_) => {
                 // Full (a client that stopped reading) or closed: drop it; the session
@@ -58,6 +67,20 @@ impl LocalSockets {
                 map.remove(id);
                 Posted::Gone
             }
+        }
+    }
+
+    /// Closes a connection from the server's side (`DELETE`); false if it was gone.
+    pub fn disconnect(&self, id: &ConnectionId) -> bool {
+        let mut map = self.outboxes.lock().unwrap_or_else(|p| p.into_inner());
+        match map.remove(id) {
+            // A full outbox cannot take the close: the dropped sender ends the session
+            // as too slow, which is closed all the same.
+            Some(tx) => {
+                let _ = tx.try_send(Outgoing::Close);
+                true
+            }
+            None => false,
         }
     }
 

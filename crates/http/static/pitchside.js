@@ -24,6 +24,8 @@
 //   socket answers a ping, holding live events back until the catch-up is delivered.
 // - Events whose id it has already delivered are dropped, so redelivery is harmless.
 // - A `reset` (the log no longer holds its position) calls loadSnapshot again.
+// - A stream ended because the membership changed (SSE `event: closed`, or a WebSocket
+//   `membership_ended` error and close) reconnects like any other end.
 // - Reconnects back off exponentially with full jitter, from minDelayMs to maxDelayMs.
 
 const READY = "pitchside-ready";
@@ -152,6 +154,9 @@ export class PitchsideClient {
       await this.reload();
       this.connect();
     });
+    // The membership changed (`membership_ended`): reconnect with what it still grants;
+    // a member who left is refused the ticket, and backs off.
+    es.addEventListener("closed", () => this.retry());
     // The ticket was single-use: never let EventSource reconnect by itself.
     es.onerror = () => this.retry();
   }

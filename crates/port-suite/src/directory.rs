@@ -4,7 +4,9 @@
 use crate::fresh_org;
 use pitchside_core::ports::*;
 use pitchside_domain::auth::{Membership, Role};
+use pitchside_domain::event::EventId;
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
+use pitchside_domain::revocation;
 
 /// One test per case, for an adapter that `$make` builds afresh.
 #[macro_export]
@@ -17,6 +19,7 @@ macro_rules! directory_tests {
                 organizations_are_put_and_read,
                 a_whatsapp_number_belongs_to_one_organization,
                 members_are_per_organization,
+                a_revocation_is_written_with_its_membership,
                 a_players_numbers_find_them_and_nobody_else,
             ]
         );
@@ -24,7 +27,7 @@ macro_rules! directory_tests {
 }
 
 /// Two organizations, A and B, both stored.
-async fn two_organizations(dir: &dyn Directory) -> (OrganizationId, OrganizationId) {
+async fn two_organizations<D: Directory + ?Sized>(dir: &D) -> (OrganizationId, OrganizationId) {
     let a = fresh_org("dir-a");
     let b = fresh_org("dir-b");
     for (id, name) in [(&a, "Club A"), (&b, "Club B")] {
@@ -77,7 +80,7 @@ pub async fn members_are_per_organization(dir: &dyn Directory) {
         team_id: Some(TeamId::new("t-1").unwrap()),
         active: true,
     };
-    dir.put_member(&a, &user, &m).await.unwrap();
+    assert_eq!(dir.put_member(&a, &user, &m, None).await.unwrap(), None);
     assert_eq!(dir.membership(&a, &user).await.unwrap(), Some(m.clone()));
     assert_eq!(
         dir.membership(&b, &user).await.unwrap(),
@@ -85,8 +88,44 @@ pub async fn members_are_per_organization(dir: &dyn Directory) {
         "members are per organization"
     );
     let inactive = Membership { active: false, ..m };
-    dir.put_member(&a, &user, &inactive).await.unwrap();
+    dir.put_member(&a, &user, &inactive, None).await.unwrap();
     assert_eq!(dir.membership(&a, &user).await.unwrap(), Some(inactive));
+}
+
+/// The membership and the event that ends its connections are one write: both are
+/// there, in the member's organization only.
+pub async fn a_revocation_is_written_with_its_membership<S: Directory + EventLog + ?Sized>(
+    store: &S,
+) {
+    let (a, b) = two_organizations(store).await;
+    let user = UserId::new("u-2").unwrap();
+    let ended = Membership {
+        roles: vec![Role::Viewer],
+        team_id: None,
+        active: false,
+    };
+    let at = chrono::DateTime::from_timestamp(1_790_000_000, 0).unwrap();
+    let appended = store
+        .put_member(&a, &user, &ended, Some(revocation::event(&user, at)))
+        .await
+        .unwrap()
+        .expect("the revocation is appended");
+    assert!(appended.created);
+    assert_eq!(
+        revocation::revoked_user(&appended.event),
+        Some(user.clone())
+    );
+    assert_eq!(store.membership(&a, &user).await.unwrap(), Some(ended));
+    let log = store
+        .read(&a, ReadFrom::After(EventId::ZERO), 10)
+        .await
+        .unwrap();
+    assert_eq!(log.events, vec![appended.event]);
+    let other = store
+        .read(&b, ReadFrom::After(EventId::ZERO), 10)
+        .await
+        .unwrap();
+    assert!(other.events.is_empty(), "nothing in another organization");
 }
 
 pub async fn a_players_numbers_find_them_and_nobody_else(dir: &dyn Directory) {

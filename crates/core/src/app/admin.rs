@@ -8,6 +8,7 @@ use pitchside_domain::auth::{Membership, Role};
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, TeamId, UserId};
 use pitchside_domain::limits::QUARANTINE_PAGE;
 use pitchside_domain::quarantine;
+use pitchside_domain::revocation;
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
@@ -118,12 +119,17 @@ pub async fn put_whatsapp_number(
     Ok(dir.put_whatsapp_number(&org, &number).await?)
 }
 
+/// Sets a membership. One that takes anything away (the membership ends, a role goes,
+/// the team changes) also ends the member's open connections: its revocation event is
+/// written with it, so no crash leaves one without the other, and reaches every stream
+/// as the log's events do.
 pub async fn put_member(
-    dir: &dyn Directory,
+    ports: &Ports,
     org: OrganizationId,
     user: UserId,
     body: MemberBody,
 ) -> Result<Membership, ApiError> {
+    let dir = ports.directory.as_ref();
     existing(dir, &org).await?;
     if body.roles.contains(&Role::TeamOwner) && body.team_id.is_none() {
         return Err(ApiError::bad_request("a team_owner needs a teamId"));
@@ -133,7 +139,13 @@ pub async fn put_member(
         team_id: body.team_id,
         active: body.active,
     };
-    dir.put_member(&org, &user, &membership).await?;
+    let old = dir.membership(&org, &user).await?;
+    let revocation = revocation::takes_away(old.as_ref(), &membership)
+        .then(|| revocation::event(&user, ports.clock.now()));
+    if let Some(appended) = dir.put_member(&org, &user, &membership, revocation).await? {
+        tracing::info!(user = %user, event_id = %appended.event.id, "membership revoked; open connections end");
+        super::push(ports, &appended.event).await;
+    }
     Ok(membership)
 }
 

@@ -80,7 +80,15 @@ impl Authenticator {
 
     /// Verifies the credential and checks the membership it claims in the store.
     pub async fn authenticate(&self, cred: &Credential) -> Result<Principal, ApiError> {
-        let claims = match cred {
+        let claims = self.claims(cred).await?;
+        self.authorize(claims).await
+    }
+
+    /// What the credential claims, verified (a ticket is redeemed), before the store's
+    /// membership is read: a stream that must read the log's head before the membership
+    /// (so a revocation cannot fall between the two) takes the organization from here.
+    pub async fn claims(&self, cred: &Credential) -> Result<Claims, ApiError> {
+        Ok(match cred {
             Credential::Token(t) => self.verifier.verify(t, self.clock.now().timestamp())?,
             Credential::Ticket(t) => {
                 let grant = self
@@ -100,7 +108,11 @@ impl Authenticator {
                     aud: None,
                 }
             }
-        };
+        })
+    }
+
+    /// The claims joined with the store's membership, as it is now.
+    pub async fn authorize(&self, claims: Claims) -> Result<Principal, ApiError> {
         let membership = self.directory.membership(&claims.org, &claims.sub).await?;
         Ok(authorize(claims, membership.as_ref())?)
     }

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 /// `$connect`: authenticates and registers the connection, in its team's room too.
 pub async fn connect(
     auth: &Authenticator,
-    registry: &dyn ConnectionRegistry,
+    ports: &super::Ports,
     id: ConnectionId,
     cred: &Credential,
 ) -> Result<(Principal, ConnectionInfo), ApiError> {
@@ -32,21 +32,39 @@ pub async fn connect(
         user: who.user.clone(),
         roles: who.roles.clone(),
     };
-    register(registry, &conn, &who).await?;
+    register(ports, &conn, &who).await?;
     Ok((who, conn))
 }
 
-/// Registers the connection in its organization, and in its team's room.
+/// Registers the connection in its organization, its user's room (where a revocation
+/// finds it) and its team's room; then reads the membership again, so that a change
+/// written before the connection could be found (a revocation that did not find it)
+/// still refuses it: the client reconnects with what the membership grants now.
 pub async fn register(
-    registry: &dyn ConnectionRegistry,
+    ports: &super::Ports,
     conn: &ConnectionInfo,
     who: &Principal,
-) -> Result<(), crate::ports::StoreError> {
+) -> Result<(), ApiError> {
+    let registry = ports.registry.as_ref();
     registry.register(conn).await?;
-    if let Some(team) = &who.team_id {
+    let mut rooms = vec![Room::User(conn.user.clone())];
+    rooms.extend(who.team_id.clone().map(Room::Team));
+    for room in rooms {
         registry
-            .join(&conn.org, &conn.id, &Room::Team(team.clone()).to_string())
+            .join(&conn.org, &conn.id, &room.to_string())
             .await?;
+    }
+    let unchanged = match sender(ports, conn).await {
+        Ok(now) => now.roles == who.roles && now.team_id == who.team_id,
+        Err(_) => false,
+    };
+    if !unchanged {
+        registry.remove(&conn.org, &conn.id).await?;
+        return Err(ApiError::new(
+            ErrorKind::Unauthenticated,
+            "unauthorized",
+            "the membership changed while connecting: connect again",
+        ));
     }
     Ok(())
 }

@@ -1,8 +1,9 @@
 //! The directory port: organizations, their members, players and WhatsApp numbers.
 
-use super::StoreResult;
+use super::{Appended, StoreResult};
 use async_trait::async_trait;
 use pitchside_domain::auth::Membership;
+use pitchside_domain::event::NewEvent;
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
 use pitchside_domain::tenancy::{Organization, Player};
 
@@ -22,12 +23,15 @@ pub trait Directory: Send + Sync {
         &self,
         number: &PhoneNumberId,
     ) -> StoreResult<Option<OrganizationId>>;
+    /// Sets a membership and, with it in one write, appends `revocation` (the event
+    /// that ends the member's open connections), answering it as appended.
     async fn put_member(
         &self,
         org: &OrganizationId,
         user: &UserId,
         membership: &Membership,
-    ) -> StoreResult<()>;
+        revocation: Option<NewEvent>,
+    ) -> StoreResult<Option<Appended>>;
     async fn membership(
         &self,
         org: &OrganizationId,

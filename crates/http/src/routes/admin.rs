@@ -44,13 +44,7 @@ pub async fn member(
     JsonBody(body): JsonBody<admin::MemberBody>,
 ) -> Reply {
     record_org(&org);
-    Ok(ok(admin::put_member(
-        state.ports.directory.as_ref(),
-        org,
-        user,
-        body,
-    )
-    .await?))
+    Ok(ok(admin::put_member(&state.ports, org, user, body).await?))
 }
 
 pub async fn player(

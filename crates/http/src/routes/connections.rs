@@ -64,9 +64,7 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> Respo
 }
 
 pub async fn delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    let id = ConnectionId(id);
-    if state.sockets.contains(&id) {
-        state.sockets.close(&id);
+    if state.sockets.disconnect(&ConnectionId(id)) {
         StatusCode::NO_CONTENT.into_response()
     } else {
         gone()

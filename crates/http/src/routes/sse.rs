@@ -2,7 +2,7 @@
 //! with no gap and no double at the seam.
 
 use super::HttpError;
-use crate::extract::principal;
+use crate::extract::claims;
 use crate::state::{AppState, SseSource};
 use axum::body::Body;
 use axum::extract::{Query, State};
@@ -14,7 +14,8 @@ use pitchside_core::live::Frame;
 use pitchside_core::ports::ReadFrom;
 use pitchside_domain::catchup::{must_reset, resume_point};
 use pitchside_domain::event::{Event, EventId};
-use pitchside_domain::ids::OrganizationId;
+use pitchside_domain::ids::{OrganizationId, UserId};
+use pitchside_domain::revocation;
 use pitchside_domain::rooms;
 use pitchside_domain::sse::{self, Filter};
 use serde::Deserialize;
@@ -40,10 +41,10 @@ pub async fn events(
     headers: HeaderMap,
     Query(q): Query<Params>,
 ) -> Result<Response, HttpError> {
-    let who = principal(&state, &headers, q.ticket.as_deref()).await?;
-    let mut filter = Filter::parse(q.types.as_deref(), q.match_id.as_deref())
+    let claims = claims(&state, &headers, q.ticket.as_deref()).await?;
+    let org = claims.org.clone();
+    let filter = Filter::parse(q.types.as_deref(), q.match_id.as_deref())
         .map_err(|e| ApiError::bad_request(format!("types: {e}")))?;
-    filter.team = who.team_id.clone();
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
@@ -54,9 +55,11 @@ pub async fn events(
         })
         .transpose()?;
 
-    // Subscribe before reading the log, so that nothing appended in between is missed.
+    // Subscribe before reading the log, so that nothing appended in between is missed;
+    // read the log's head before the membership, so that a revocation is either seen by
+    // the membership check or after the head, where the stream acts on it.
     let live = match state.sse_source {
-        SseSource::Hub => Live::Hub(state.hub.subscribe(&who.org)),
+        SseSource::Hub => Live::Hub(state.hub.subscribe(&org)),
         SseSource::Poll => {
             let mut poll = tokio::time::interval(state.settings.sse.poll);
             poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -66,12 +69,12 @@ pub async fn events(
             }
         }
     };
-    let bounds = state
-        .ports
-        .log
-        .bounds(&who.org)
-        .await
-        .map_err(ApiError::from)?;
+    let bounds = state.ports.log.bounds(&org).await.map_err(ApiError::from)?;
+    let who = state.auth.authorize(claims).await?;
+    let filter = Filter {
+        team: who.team_id.clone(),
+        ..filter
+    };
     let mut pending = VecDeque::from([Bytes::from(sse::retry_hint())]);
     let cursor = match resume {
         // A new follower starts at the head: it loaded its state just before.
@@ -94,6 +97,8 @@ pub async fn events(
     let stream = Stream {
         state,
         org: who.org,
+        user: who.user,
+        opened_at: bounds.head,
         live,
         done: false,
         cursor,
@@ -128,6 +133,10 @@ enum Live {
 struct Stream {
     state: AppState,
     org: OrganizationId,
+    user: UserId,
+    /// The log's head when the stream opened: a revocation of its user after it ends
+    /// the stream (one before it was checked by the membership, or is history).
+    opened_at: EventId,
     live: Live,
     done: bool,
     /// The last id this stream has accounted for (sent, or filtered out).
@@ -165,6 +174,9 @@ impl Stream {
                         }
                         Ok(frame) => {
                             self.cursor = frame.id;
+                            if self.revokes_me(frame.id, frame.revoked.as_ref()) {
+                                return self.end_revoked();
+                            }
                             if self.filter.matches(
                                 frame.kind,
                                 frame.match_id.as_deref(),
@@ -198,6 +210,19 @@ impl Stream {
         }
     }
 
+    /// Whether event `id`, revoking `revoked` (if anyone), ends this stream.
+    fn revokes_me(&self, id: EventId, revoked: Option<&UserId>) -> bool {
+        revoked == Some(&self.user) && id > self.opened_at
+    }
+
+    /// The revoked stream's last frame; the stream ends after it.
+    fn end_revoked(mut self) -> Option<(Result<Bytes, std::io::Error>, Stream)> {
+        tracing::info!(org = %self.org, "sse stream of a revoked member; closing");
+        self.done = true;
+        self.replaying = false;
+        Some((Ok(Bytes::from(revocation::sse_notice())), self))
+    }
+
     /// Queues the next page of the log; false when the log cannot be read (the stream
     /// then ends, and the client resumes).
     async fn replay_page(&mut self) -> bool {
@@ -219,6 +244,13 @@ impl Stream {
         }
         for e in &page.events {
             self.cursor = e.id;
+            if self.revokes_me(e.id, revocation::revoked_user(e).as_ref()) {
+                self.pending
+                    .push_back(Bytes::from(revocation::sse_notice()));
+                self.replaying = false;
+                self.done = true;
+                return true;
+            }
             if self
                 .filter
                 .matches(e.kind, e.match_id(), rooms::private_to(e).as_ref())

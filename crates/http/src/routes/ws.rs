@@ -4,15 +4,17 @@
 
 use super::HttpError;
 use crate::extract::principal;
+use crate::sockets::Outgoing;
 use crate::state::{AppState, WsDelivery};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use pitchside_core::app::{self, ws::RoomChange};
+use pitchside_core::app::{self, ErrorKind, ws::RoomChange};
 use pitchside_core::live::Frame;
 use pitchside_core::ports::{ConnectionId, ConnectionInfo};
 use pitchside_domain::auth::Principal;
+use pitchside_domain::revocation;
 use pitchside_domain::throttle::TokenBucket;
 use pitchside_domain::ws::{self, MAX_CLIENT_MESSAGE};
 use serde::Deserialize;
@@ -65,7 +67,12 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
         WsDelivery::Hub => Source::Hub(state.hub.subscribe(&who.org)),
         WsDelivery::Management => Source::Outbox(state.sockets.open(conn.id.clone())),
     };
-    match app::ws::register(state.ports.registry.as_ref(), &conn, &who).await {
+    match app::ws::register(&state.ports, &conn, &who).await {
+        Err(e) if e.kind == ErrorKind::Unauthenticated => {
+            // Revoked while connecting.
+            tracing::info!("websocket of a revoked member; closing");
+            close_revoked(socket).await;
+        }
         Ok(()) => {
             tracing::info!("websocket connected");
             let rooms = app::ws::initial_rooms(&who).into_iter().collect();
@@ -92,41 +99,74 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
     tracing::info!("websocket disconnected");
 }
 
+/// The revoked connection's notice, then its close (1008).
+async fn close_revoked(mut socket: WebSocket) {
+    let _ = socket
+        .send(Message::Text(revocation::ws_notice().into()))
+        .await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: revocation::WS_CLOSE_CODE,
+            reason: Utf8Bytes::from_static(revocation::WS_CLOSE_REASON),
+        })))
+        .await;
+}
+
 /// Where a connection's events come from.
 enum Source {
     /// The organization's in-process ring: every event, filtered here by room.
     Hub(broadcast::Receiver<Arc<Frame>>),
     /// What `@connections` posts to this connection (already chosen by room).
-    Outbox(mpsc::Receiver<Utf8Bytes>),
+    Outbox(mpsc::Receiver<Outgoing>),
+}
+
+/// What the source has for the connection next.
+enum Next {
+    Text(Utf8Bytes),
+    /// Close with this frame.
+    Close(CloseFrame),
+    /// The member's membership took something away: the notice, then close.
+    Revoked,
+    /// The source is gone.
+    End,
 }
 
 impl Source {
-    /// The next frame for a connection in `rooms`; `Err` with a close frame when the
-    /// client fell behind, `Ok(None)` when the source is gone.
-    async fn next(&mut self, rooms: &HashSet<String>) -> Result<Option<Utf8Bytes>, CloseFrame> {
-        let too_slow = || CloseFrame {
-            code: CLOSE_TOO_SLOW,
-            reason: Utf8Bytes::from_static("too slow: reconnect and catch up"),
+    /// The next frame for `conn`, in `rooms`.
+    async fn next(&mut self, conn: &ConnectionInfo, rooms: &HashSet<String>) -> Next {
+        let too_slow = || {
+            Next::Close(CloseFrame {
+                code: CLOSE_TOO_SLOW,
+                reason: Utf8Bytes::from_static("too slow: reconnect and catch up"),
+            })
         };
         match self {
+            // Subscribed before registering, so a revocation here came after the
+            // connection could be found.
             Source::Hub(rx) => loop {
                 match rx.recv().await {
-                    Ok(frame) if rooms.contains(&frame.room) => {
+                    Ok(frame) if frame.revoked.as_ref() == Some(&conn.user) => {
+                        return Next::Revoked;
+                    }
+                    Ok(frame) if frame.kind.reaches_clients() && rooms.contains(&frame.room) => {
                         match Utf8Bytes::try_from(frame.json.clone()) {
-                            Ok(text) => return Ok(Some(text)),
+                            Ok(text) => return Next::Text(text),
                             Err(_) => continue,
                         }
                     }
                     Ok(_) => continue,
-                    Err(RecvError::Lagged(_)) => return Err(too_slow()),
-                    Err(RecvError::Closed) => return Ok(None),
+                    Err(RecvError::Lagged(_)) => return too_slow(),
+                    Err(RecvError::Closed) => return Next::End,
                 }
             },
-            // The outbox is dropped when the connection fell behind or was closed
-            // through @connections.
+            // The outbox is dropped when the connection fell behind.
             Source::Outbox(rx) => match rx.recv().await {
-                Some(text) => Ok(Some(text)),
-                None => Err(too_slow()),
+                Some(Outgoing::Text(text)) => Next::Text(text),
+                Some(Outgoing::Close) => Next::Close(CloseFrame {
+                    code: axum::extract::ws::close_code::NORMAL,
+                    reason: Utf8Bytes::from_static(""),
+                }),
+                None => too_slow(),
             },
         }
     }
@@ -147,15 +187,20 @@ impl Session<'_> {
     async fn pump(&mut self, mut socket: WebSocket, mut source: Source) {
         loop {
             tokio::select! {
-                next = source.next(&self.rooms) => match next {
-                    Ok(Some(text)) => {
+                next = source.next(self.conn, &self.rooms) => match next {
+                    Next::Text(text) => {
                         if socket.send(Message::Text(text)).await.is_err() {
                             return;
                         }
                     }
-                    Ok(None) => return,
-                    Err(close) => {
-                        tracing::info!("websocket subscriber fell behind; closing");
+                    Next::End => return,
+                    Next::Revoked => {
+                        tracing::info!("websocket of a revoked member; closing");
+                        close_revoked(socket).await;
+                        return;
+                    }
+                    Next::Close(close) => {
+                        tracing::info!(code = close.code, "websocket closed by the server");
                         let _ = socket.send(Message::Close(Some(close))).await;
                         return;
                     }

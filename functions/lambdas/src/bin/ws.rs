@@ -102,7 +102,7 @@ impl Function {
                     Ok(c) => c,
                     Err(e) => return Ok(refused(e.into())),
                 };
-                match ws::connect(&self.auth, self.ports.registry.as_ref(), id, &cred).await {
+                match ws::connect(&self.auth, &self.ports, id, &cred).await {
                     Ok((who, _)) => {
                         span.record("org", who.org.as_str());
                         tracing::info!("connected");
