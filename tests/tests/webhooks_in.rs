@@ -914,3 +914,79 @@ async fn a_queue_that_cannot_take_the_payload_is_a_5xx() {
     let sig = Some(stripe_sign(STRIPE_SECRET, &event, unix_now()));
     assert_eq!(gw.post_payment(&event, sig).await.unwrap(), 503);
 }
+
+/// A TLS front for the gateway on loopback, as a deployment's HTTPS endpoint is: each
+/// connection is decrypted and piped to the gateway. Answers its port and the PEM of its
+/// self-signed certificate (for `localhost`).
+async fn tls_front(gateway: &str) -> (u16, String) {
+    use tokio_rustls::rustls;
+    let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+    let pem = cert.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(cert.key_pair.serialize_der().into());
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(vec![cert.cert.der().clone()], key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let gateway = gateway.to_string();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, gateway) = (acceptor.clone(), gateway.clone());
+            tokio::spawn(async move {
+                // A client that does not trust the certificate ends the handshake.
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut upstream = tokio::net::TcpStream::connect(&gateway).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
+            });
+        }
+    });
+    (port, pem)
+}
+
+#[tokio::test]
+async fn the_simulator_reaches_a_deployment_over_https() {
+    let env = Env::new(Mode::Embedded).await;
+    let gw = env.start().await;
+    gw.seed_org("org-tls", PHONE, WA).await.unwrap();
+    let (port, pem) = tls_front(&gw.addr).await;
+    let ca = env.dir.path().join("front.pem");
+    std::fs::write(&ca, pem).unwrap();
+    let url = format!("https://localhost:{port}");
+    // Awaited, not blocking: the TLS front runs on this test's runtime.
+    let simulate = |extra: &[&str]| {
+        tokio::process::Command::new(binary())
+            .args([
+                "simulate", "whatsapp", "text", "--url", &url, "--text", "over tls",
+            ])
+            .args(["--phone-number-id", PHONE, "--from", WA])
+            .args(extra)
+            .env("PITCHSIDE_WHATSAPP_APP_SECRET", APP_SECRET)
+            .output()
+    };
+
+    // A certificate nobody vouches for is refused, and the error says why.
+    let out = simulate(&[]).await.unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("certificate"), "{err}");
+
+    let out = simulate(&["--ca-cert", ca.to_str().unwrap()])
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let t = token(JWT_SECRET, "org-tls", "admin-org-tls", &ADMIN_ROLES);
+    let events = gw.events(&t, "0", 1).await.unwrap();
+    assert_eq!(events[0]["payload"]["text"], "over tls");
+}

@@ -55,6 +55,10 @@ struct Target {
     /// Print the signed request as a curl command instead of sending it.
     #[arg(long)]
     print: bool,
+    /// A PEM certificate to trust besides the system's (a test deployment behind a
+    /// self-signed certificate).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<std::path::PathBuf>,
 }
 
 #[derive(Parser)]
@@ -295,6 +299,19 @@ fn endpoint(base: &str, path: &str) -> String {
     }
 }
 
+/// The HTTP client: HTTPS over rustls (the AWS SDK's TLS stack) with the system's
+/// roots, and `--ca-cert` if given.
+fn client(target: &Target) -> Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder().use_rustls_tls();
+    if let Some(path) = &target.ca_cert {
+        let pem = std::fs::read(path).with_context(|| format!("--ca-cert {}", path.display()))?;
+        let cert = reqwest::Certificate::from_pem(&pem)
+            .with_context(|| format!("--ca-cert {}: not a PEM certificate", path.display()))?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().context("cannot build the HTTP client")
+}
+
 async fn send(target: &Target, url: &str, header: (&str, &str), body: Vec<u8>) -> Result<()> {
     if target.print {
         let body = String::from_utf8(body).expect("JSON is UTF-8");
@@ -304,18 +321,31 @@ async fn send(target: &Target, url: &str, header: (&str, &str), body: Vec<u8>) -
         );
         return Ok(());
     }
-    let resp = reqwest::Client::new()
+    let resp = client(target)?
         .post(url)
         .header("content-type", "application/json")
         .header(header.0, header.1)
         .body(body)
         .send()
         .await
-        .with_context(|| format!("cannot reach {url}"))?;
+        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {}", chain(&e)))?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     if !status.is_success() {
         bail!("{url} answered {status}: {text}");
     }
     Ok(())
+}
+
+/// An error and its causes on one line: reqwest's own message hides whether it was the
+/// certificate, the name or the connection.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
 }
