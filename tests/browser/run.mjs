@@ -1,16 +1,25 @@
 // Drives the gateway's client page in headless Chromium (Debian's, no download) for
-// the browser test in tests/tests/browser.rs. Protocol on stdin/stdout, one line each:
-//   started with: node run.mjs <gateway base URL> <token>
+// the browser tests in tests/tests/browser.rs. Protocol on stdin/stdout, one line each:
+//   started with: node run.mjs <gateway base URL> <token> [cross-origin]
 //   prints "ready" once both the SSE and the WebSocket client are live;
 //   reads "wait <n>": prints {"sse": [...], "ws": [...]} once each has n events;
+//   reads "foreign": from a page on an origin the gateway does not allow, tries to get
+//     a ticket and prints {"blocked": true} if the browser refused the answer;
 //   reads "quit": closes the browser.
+// With `cross-origin`, the names page.test, api.test, sse.test, ws.test and
+// foreign.test all resolve to the gateway, and the page on page.test talks to the API,
+// the stream and the socket on the other three: four origins, as on AWS.
 import { chromium } from "playwright-core";
 import readline from "node:readline";
 
-const [base, token] = process.argv.slice(2);
+const [base, token, mode] = process.argv.slice(2);
+const crossOrigin = mode === "cross-origin";
+const port = new URL(base).port;
+const hosts = ["page", "api", "sse", "ws", "foreign"].map((h) => `MAP ${h}.test 127.0.0.1`);
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  args: [...(crossOrigin ? [`--host-resolver-rules=${hosts.join(",")}`] : []),
+         "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          // Reconnection timers must fire on time in a page nobody looks at.
          "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
@@ -18,7 +27,12 @@ const browser = await chromium.launch({
 });
 const page = await browser.newPage();
 page.on("pageerror", (e) => console.error(`page error: ${e}`));
-await page.goto(`${base}/client/#token=${encodeURIComponent(token)}&fast`);
+const at = (host) => `http://${host}.test:${port}`;
+const where = crossOrigin
+  ? `${at("page")}/client/#` + new URLSearchParams({ token, fast: "", api: at("api"),
+      sse: `${at("sse")}/sse/events`, ws: `ws://ws.test:${port}/ws` })
+  : `${base}/client/#token=${encodeURIComponent(token)}&fast`;
+await page.goto(where);
 await page.waitForFunction(
   () => window.pitchside && window.pitchside.status.sse === "live" && window.pitchside.status.ws === "live",
   null, { timeout: 20000, polling: 100 });
@@ -43,6 +57,19 @@ async function command([cmd, arg]) {
     }
     const got = await page.evaluate(() => ({ sse: window.pitchside.sse, ws: window.pitchside.ws }));
     console.log(JSON.stringify(got));
+  } else if (cmd === "foreign") {
+    const other = await browser.newPage();
+    await other.goto(`${at("foreign")}/healthz`);
+    const blocked = await other.evaluate(async ([api, token]) => {
+      try {
+        await fetch(`${api}/auth/ticket`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+        return false;
+      } catch (e) {
+        return e instanceof TypeError;
+      }
+    }, [at("api"), token]);
+    await other.close();
+    console.log(JSON.stringify({ blocked }));
   } else if (cmd === "quit") {
     rl.close();
   }

@@ -21,3 +21,176 @@ fn values_of(key: &str) -> Vec<String> {
 fn the_dead_letter_queue_takes_messages_after_the_receives_the_code_counts() {
     assert_eq!(values_of("maxReceiveCount"), vec![MAX_RECEIVES.to_string()]);
 }
+
+fn resources() -> serde_yaml::Mapping {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&template()).expect("template.yaml parses");
+    doc["Resources"].as_mapping().expect("Resources").clone()
+}
+
+fn resource(name: &str) -> serde_yaml::Value {
+    resources()
+        .get(name)
+        .unwrap_or_else(|| panic!("{name} is in the template"))
+        .clone()
+}
+
+/// A string, a `!Ref`/`!GetAtt`/`!Sub` (by its tag and argument) or a list, as text.
+fn text(v: &serde_yaml::Value) -> String {
+    match v {
+        serde_yaml::Value::String(s) => s.clone(),
+        serde_yaml::Value::Tagged(t) => format!("{} {}", t.tag, text(&t.value)),
+        serde_yaml::Value::Sequence(items) => items.iter().map(text).collect::<Vec<_>>().join(","),
+        other => serde_yaml::to_string(other)
+            .expect("a YAML value prints")
+            .trim()
+            .to_string(),
+    }
+}
+
+fn list(v: &serde_yaml::Value) -> Vec<serde_yaml::Value> {
+    match v {
+        serde_yaml::Value::Sequence(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+/// Each function's actions, as the README's "On AWS" lists them: what its code calls.
+const ALLOWED: [(&str, &[&str]); 5] = [
+    ("WebhookFunction", &["sqs:SendMessage", "dynamodb:PutItem"]),
+    (
+        "WorkerFunction",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "sqs:SendMessage",
+            "execute-api:ManageConnections",
+        ],
+    ),
+    (
+        "ApiFunction",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "sqs:SendMessage",
+            "execute-api:ManageConnections",
+        ],
+    ),
+    (
+        "SseFunction",
+        &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem"],
+    ),
+    (
+        "WsFunction",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "execute-api:ManageConnections",
+        ],
+    ),
+];
+
+#[test]
+fn each_function_is_granted_only_the_actions_it_uses_on_named_resources() {
+    let all = resources();
+    let functions: Vec<String> = all
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(k, _)| k.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        functions.len(),
+        ALLOWED.len(),
+        "every function has its list"
+    );
+    for (name, allowed) in ALLOWED {
+        let policies = list(&resource(name)["Properties"]["Policies"]);
+        for policy in &policies {
+            // SAM's policy templates (DynamoDBCrudPolicy and the like) grant more than
+            // the code uses: statements only.
+            let statements = policy.get("Statement").unwrap_or_else(|| {
+                panic!("{name}: a policy template instead of statements: {policy:?}")
+            });
+            for statement in list(statements) {
+                for action in list(&statement["Action"]) {
+                    let action = text(&action);
+                    assert!(
+                        allowed.contains(&action.as_str()),
+                        "{name} is granted {action}"
+                    );
+                }
+                for resource in list(&statement["Resource"]) {
+                    let resource = text(&resource);
+                    assert!(
+                        !resource.is_empty() && !resource.ends_with(" *") && resource != "*",
+                        "{name}: {resource:?} where a specific resource is possible"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn the_data_stays_when_the_stack_goes_and_deployments_follow_the_routes() {
+    for name in ["Table", "DeadLetterQueue"] {
+        let r = resource(name);
+        assert_eq!(text(&r["DeletionPolicy"]), "Retain", "{name}");
+        assert_eq!(text(&r["UpdateReplacePolicy"]), "Retain", "{name}");
+    }
+    assert!(
+        resources()
+            .values()
+            .all(|r| r["Type"].as_str() != Some("AWS::ApiGatewayV2::Deployment")),
+        "a fixed Deployment never picks up a route added later"
+    );
+    let stage = resource("WebSocketStage")["Properties"].clone();
+    assert_eq!(stage["AutoDeploy"], serde_yaml::Value::Bool(true));
+    assert!(text(&stage["AccessLogSettings"]["DestinationArn"]).contains("WebSocketAccessLogs"));
+    let http = resource("HttpApi")["Properties"].clone();
+    assert!(text(&http["AccessLogSettings"]["DestinationArn"]).contains("HttpApiAccessLogs"));
+}
+
+#[test]
+fn sse_is_capped_and_ingest_keeps_its_own_concurrency() {
+    let reserved = |name: &str| text(&resource(name)["Properties"]["ReservedConcurrentExecutions"]);
+    assert!(reserved("SseFunction").contains("SseReservedConcurrency"));
+    assert!(reserved("WebhookFunction").contains("WebhookReservedConcurrency"));
+    assert!(reserved("WorkerFunction").contains("WorkerReservedConcurrency"));
+    let scaling = text(
+        &resource("WorkerFunction")["Properties"]["Events"]["Inbound"]["Properties"]["ScalingConfig"],
+    );
+    assert!(
+        scaling.contains("WorkerReservedConcurrency"),
+        "the trigger runs no more than the reservation: {scaling}"
+    );
+    assert_eq!(
+        resource("SseFunction")["Properties"]["MemorySize"],
+        serde_yaml::Value::from(128)
+    );
+}
+
+#[test]
+fn cors_is_one_setting_that_opens_nothing_by_default() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&template()).unwrap();
+    assert_eq!(text(&doc["Parameters"]["CorsOrigins"]["Default"]), "");
+    let http = text(&resource("HttpApi")["Properties"]["CorsConfiguration"]);
+    let sse = text(&resource("SseFunction")["Properties"]["FunctionUrlConfig"]["Cors"]);
+    for cors in [&http, &sse] {
+        assert!(cors.contains("CorsOrigins"), "{cors}");
+        assert!(!cors.contains('*'), "{cors}");
+    }
+    assert!(http.contains("authorization") && sse.contains("last-event-id"));
+    let outputs = text(&doc["Outputs"]["ClientConfig"]["Value"]);
+    for key in ["apiUrl", "sseUrl", "wsUrl"] {
+        assert!(outputs.contains(key), "{outputs}");
+    }
+}

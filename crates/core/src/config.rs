@@ -28,6 +28,7 @@ pub const SSE_HEARTBEAT_SECONDS: &str = "PITCHSIDE_SSE_HEARTBEAT_SECONDS";
 pub const SSE_POLL_MS: &str = "PITCHSIDE_SSE_POLL_MS";
 pub const SSE_LIFETIME_SECONDS: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
 pub const SSE_FOLLOW: &str = "PITCHSIDE_SSE_FOLLOW";
+pub const CORS_ORIGINS: &str = "PITCHSIDE_CORS_ORIGINS";
 pub const SUBSCRIBER_BUFFER: &str = "PITCHSIDE_SUBSCRIBER_BUFFER";
 pub const WS_RATE: &str = "PITCHSIDE_WS_RATE";
 pub const WS_BURST: &str = "PITCHSIDE_WS_BURST";
@@ -137,6 +138,9 @@ pub struct Settings {
     /// pile up.
     pub header_timeout: Duration,
     pub max_pending_connections: usize,
+    /// The origins whose pages may call the gateway from a browser, with credentials
+    /// (`scheme://host[:port]`); none by default, and never `*`.
+    pub cors_origins: Vec<String>,
 }
 
 /// Development values that `--demo` supplies for whatever the environment leaves unset.
@@ -267,6 +271,10 @@ impl Settings {
             ws_burst,
             header_timeout,
             max_pending_connections,
+            cors_origins: match get(CORS_ORIGINS) {
+                None => Vec::new(),
+                Some(list) => origins(&list).map_err(|problem| bad(CORS_ORIGINS, problem))?,
+            },
         })
     }
 
@@ -285,6 +293,29 @@ impl Settings {
             })
         })
     }
+}
+
+/// Parses a comma-separated list of origins, each `http(s)://host[:port]` exactly as a
+/// browser sends it in `Origin` (no path, no trailing slash, no wildcard).
+fn origins(list: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for origin in list.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"));
+        let valid = host.is_some_and(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+        });
+        if !valid {
+            return Err(format!(
+                "{origin:?} is not an origin: give scheme://host[:port], e.g. https://club.example (never *)"
+            ));
+        }
+        out.push(origin.to_string());
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -389,6 +420,35 @@ mod tests {
             Settings::from_lookup(env(&pairs)).unwrap_err().variable,
             RETENTION_DAYS
         );
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins() {
+        let with = |v: &'static str| {
+            let mut pairs = complete();
+            pairs.push((CORS_ORIGINS, v));
+            Settings::from_lookup(env(&pairs))
+        };
+        assert!(
+            Settings::from_lookup(env(&complete()))
+                .unwrap()
+                .cors_origins
+                .is_empty()
+        );
+        assert_eq!(
+            with("https://club.example, http://localhost:3000")
+                .unwrap()
+                .cors_origins,
+            ["https://club.example", "http://localhost:3000"]
+        );
+        for bad in [
+            "*",
+            "club.example",
+            "https://club.example/",
+            "https://a.example/app",
+        ] {
+            assert_eq!(with(bad).unwrap_err().variable, CORS_ORIGINS, "{bad}");
+        }
     }
 
     #[test]

@@ -87,7 +87,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         header_timeout: state.settings.header_timeout,
         max_pending: state.settings.max_pending_connections,
     };
-    let app = routes::router(state);
+    let app = routes::router(state.clone()).layer(cors(&state.settings.cors_origins)?);
     crate::listen::serve(
         listener,
         app,
@@ -225,4 +225,33 @@ async fn shutdown_signal() {
     };
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     info!("shutting down");
+}
+
+/// Lets pages on the configured origins call the gateway (with the token in a header,
+/// or cookies) and read its answers and streams; any other origin gets no CORS headers,
+/// so the browser refuses it. On AWS the HTTP API and the Function URL answer CORS from
+/// the template's `CorsOrigins`, with the same headers and methods.
+fn cors(origins: &[String]) -> Result<tower_http::cors::CorsLayer> {
+    use axum::http::{HeaderName, HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins = origins
+        .iter()
+        .map(|o| HeaderValue::from_str(o).with_context(|| format!("{}: {o}", config::CORS_ORIGINS)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_credentials(true)
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("last-event-id"),
+        ])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .max_age(std::time::Duration::from_secs(600)))
 }

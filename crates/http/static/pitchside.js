@@ -3,7 +3,10 @@
 //
 //   import { PitchsideClient } from "/client/pitchside.js";
 //   const client = new PitchsideClient({
-//     baseUrl: "https://pitchside.example",      // the gateway, or the API's URL
+//     baseUrl: "https://pitchside.example",      // the local gateway: one URL for all
+//     // On AWS, three hosts instead (the stack's ClientConfig output):
+//     // apiUrl: "https://abc.execute-api…/", sseUrl: "https://xyz.lambda-url…/sse/events",
+//     // wsUrl: "wss://def.execute-api…/live",
 //     getToken: async () => myPlatformToken,     // the club platform's access token
 //     transport: "sse",                          // or "websocket"
 //     loadSnapshot: async () => {                // load your state; say where it stands
@@ -42,7 +45,11 @@ export class PitchsideClient {
     if (!options || !options.getToken || !options.onEvent) {
       throw new Error("PitchsideClient needs getToken and onEvent");
     }
-    this.baseUrl = (options.baseUrl || location.origin).replace(/\/$/, "");
+    const base = (options.baseUrl || location.origin).replace(/\/$/, "");
+    // Tickets and catch-up; the stream; the socket. One base URL gives all three.
+    this.apiUrl = (options.apiUrl || base).replace(/\/$/, "");
+    this.sseUrl = options.sseUrl || `${base}/sse/events`;
+    this.wsUrl = options.wsUrl || `${base.replace(/^http/, "ws")}/ws`;
     this.getToken = options.getToken;
     this.transport = options.transport || "sse";
     this.loadSnapshot = options.loadSnapshot || (async () => undefined);
@@ -90,7 +97,7 @@ export class PitchsideClient {
 
   async ticket() {
     const token = await this.getToken();
-    const res = await fetch(`${this.baseUrl}/auth/ticket`, {
+    const res = await fetch(`${this.apiUrl}/auth/ticket`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}` },
     });
@@ -140,7 +147,7 @@ export class PitchsideClient {
   openEventSource(ticket) {
     const params = { ticket };
     if (this.lastEventId !== null) params.lastEventId = this.lastEventId;
-    const es = new EventSource(`${this.baseUrl}/sse/events?${this.query(params)}`);
+    const es = new EventSource(`${this.sseUrl}?${this.query(params)}`);
     this.source = es;
     es.onopen = () => {
       this.attempt = 0;
@@ -162,7 +169,7 @@ export class PitchsideClient {
   }
 
   openWebSocket(ticket) {
-    const url = `${this.baseUrl.replace(/^http/, "ws")}/ws?${new URLSearchParams({ ticket })}`;
+    const url = `${this.wsUrl}?${new URLSearchParams({ ticket })}`;
     const ws = new WebSocket(url);
     this.source = ws;
     let held = []; // live events that arrive while the catch-up runs
@@ -209,7 +216,7 @@ export class PitchsideClient {
     const token = await this.getToken();
     for (;;) {
       const after = this.lastEventId ?? "0";
-      const res = await fetch(`${this.baseUrl}/events/catch-up?${new URLSearchParams({ after, limit: "500" })}`, {
+      const res = await fetch(`${this.apiUrl}/events/catch-up?${new URLSearchParams({ after, limit: "500" })}`, {
         headers: { authorization: `Bearer ${token}` },
       });
       if (!res.ok) throw new Error(`catch-up: ${res.status}`);

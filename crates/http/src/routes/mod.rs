@@ -34,7 +34,6 @@ pub fn router(state: AppState) -> Router {
         .merge(sse_routes())
         .route("/ws", get(ws::upgrade))
         .route("/client/", get(client::page))
-        .route("/client/pitchside.js", get(client::script))
         .route(
             "/@connections/{id}",
             post(connections::post)
@@ -72,6 +71,7 @@ fn webhook_routes() -> Router<AppState> {
 fn api_routes() -> Router<AppState> {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/client/pitchside.js", get(client::script))
         .route("/auth/ticket", post(auth::ticket))
         .route("/events/catch-up", get(events::catch_up))
         .route("/admin/organizations/{org}", put(admin::organization))
