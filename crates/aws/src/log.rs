@@ -2,6 +2,7 @@
 
 use super::dynamo::{
     DynamoStore, Item, TxError, build, corrupt, get_n, get_s, key, n, s, transact, tx_put,
+    unavailable,
 };
 use super::keys::{self, GSI1PK, GSI1SK, SK, TTL};
 use async_trait::async_trait;
@@ -169,6 +170,24 @@ impl EventLog for DynamoStore {
         };
         let events = self.query_events(org, after, limit).await?;
         Ok(LogPage { events, bounds })
+    }
+
+    async fn head(&self, org: &OrganizationId) -> StoreResult<EventId> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(self.table())
+            .set_key(Some(key(keys::org(org), keys::LOG)))
+            .projection_expression("#h")
+            .expression_attribute_names("#h", "head")
+            .consistent_read(false)
+            .send()
+            .await
+            .map_err(unavailable)?;
+        match out.item {
+            Some(item) => Ok(EventId(get_n(&item, "head")?.cast_unsigned())),
+            None => Ok(EventId::ZERO),
+        }
     }
 
     async fn bounds(&self, org: &OrganizationId) -> StoreResult<LogBounds> {

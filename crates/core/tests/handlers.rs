@@ -52,6 +52,9 @@ impl EventLog for Breakable {
     async fn bounds(&self, org: &OrganizationId) -> StoreResult<LogBounds> {
         self.inner.bounds(org).await
     }
+    async fn head(&self, org: &OrganizationId) -> StoreResult<EventId> {
+        self.inner.head(org).await
+    }
 }
 
 /// A match store where another scorer's ball lands between a scorer's read of the match

@@ -211,6 +211,10 @@ impl EventLog for SqliteStore {
         let org = org.clone();
         self.db.read(move |tx| read_bounds(tx, &org)).await
     }
+
+    async fn head(&self, org: &OrganizationId) -> StoreResult<EventId> {
+        Ok(self.bounds(org).await?.head)
+    }
 }
 
 #[async_trait]

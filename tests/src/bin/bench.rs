@@ -6,8 +6,9 @@
 //! Options (environment): `BENCH_FANOUT` (subscriber counts, default `1000,10000`),
 //! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200),
 //! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30), `BENCH_LAMBDA_INVOCATIONS`
-//! (200). The Lambda figures need the emulator: `make bench` starts moto and sets
-//! `AWS_ENDPOINT_URL`; without it they are skipped.
+//! (200), `BENCH_POLL_SECONDS` (30) and `BENCH_POLL_EVENTS` (20) for the polling SSE
+//! viewer's DynamoDB requests. The Lambda and polling figures need the emulator:
+//! `make bench` starts moto and sets `AWS_ENDPOINT_URL`; without it they are skipped.
 
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
@@ -672,6 +673,122 @@ fn cpu_ms(pid: u32) -> Option<f64> {
     Some(ticks * 10.0) // USER_HZ is 100 on Linux
 }
 
+/// What one SSE viewer following by polling (the `sse` function's path, run in the
+/// gateway with `PITCHSIDE_SSE_FOLLOW=poll` against moto) costs in DynamoDB requests,
+/// counted by moto's request recorder.
+struct PollReads {
+    idle_seconds: f64,
+    idle_requests: usize,
+    busy_events: usize,
+    busy_requests_per_minute: f64,
+}
+
+const PHONE_P: &str = "900000000000009";
+
+/// DynamoDB requests moto receives while `during` runs.
+async fn dynamodb_requests<T>(
+    during: impl std::future::Future<Output = Result<T>>,
+) -> Result<(usize, T)> {
+    let moto = std::env::var("AWS_ENDPOINT_URL")?;
+    let http = reqwest::Client::new();
+    for step in ["reset-recording", "start-recording"] {
+        http.post(format!("{moto}/moto-api/recorder/{step}"))
+            .send()
+            .await?
+            .error_for_status()?;
+    }
+    let out = during.await;
+    http.post(format!("{moto}/moto-api/recorder/stop-recording"))
+        .send()
+        .await?
+        .error_for_status()?;
+    let log = http
+        .get(format!("{moto}/moto-api/recorder/download-recording"))
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let count = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|entry| {
+            entry["headers"].as_object().is_some_and(|h| {
+                h.iter().any(|(k, v)| {
+                    k.eq_ignore_ascii_case("x-amz-target")
+                        && v.as_str().is_some_and(|t| t.starts_with("DynamoDB_"))
+                })
+            })
+        })
+        .count();
+    Ok((count, out?))
+}
+
+async fn sse_poll_reads(idle: Duration, events: usize) -> Result<PollReads> {
+    let mut env = Env::new(Mode::Aws).await;
+    env.vars
+        .push(("PITCHSIDE_SSE_FOLLOW".into(), "poll".into()));
+    env.vars
+        .push(("PITCHSIDE_SSE_POLL_MS".into(), "1000".into()));
+    let gw = env.start().await;
+    gw.seed_org("org-poll", PHONE_P, WA).await?;
+    let t = token(JWT_SECRET, "org-poll", "admin-org-poll", &["viewer"]);
+    let url = gw.url("/sse/events");
+    let viewer = || SseClient::connect(&url, Some(&t), None);
+
+    // Idle: a viewer and nothing happening.
+    let sse = viewer().await?;
+    let started = Instant::now();
+    let (idle_requests, ()) = dynamodb_requests(async {
+        tokio::time::sleep(idle).await;
+        Ok(())
+    })
+    .await?;
+    let idle_seconds = started.elapsed().as_secs_f64();
+    drop(sse);
+
+    // Busy: an event a second, with a WebSocket client to know when each has been
+    // pushed; once without the viewer and once with it, so the worker's own requests
+    // (the same both times) cancel out.
+    let mut busy = Vec::new();
+    for with_viewer in [false, true] {
+        let mut ws = ws_connect(&gw.addr, Some(&t))
+            .await
+            .map_err(|c| anyhow::anyhow!("ws {c}"))?;
+        ws_send(&mut ws, json!({"action": "ping", "requestId": "r"})).await?;
+        ws_next(&mut ws).await?;
+        let mut sse = match with_viewer {
+            true => Some(viewer().await?),
+            false => None,
+        };
+        let round = busy.len();
+        let started = Instant::now();
+        let (n, ()) = dynamodb_requests(async {
+            for i in 0..events {
+                gw.send_text(PHONE_P, WA, &format!("wamid.poll{round}.{i}"), "tick")
+                    .await?;
+                ws_next(&mut ws).await?;
+                if let Some(sse) = sse.as_mut() {
+                    sse.next_frame().await?;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Ok(())
+        })
+        .await?;
+        busy.push((n, started.elapsed().as_secs_f64()));
+        drop(sse);
+    }
+    let ((without, _), (with, seconds)) = (busy[0], busy[1]);
+    gw.kill().await?;
+    Ok(PollReads {
+        idle_seconds,
+        idle_requests,
+        busy_events: events,
+        busy_requests_per_minute: with.saturating_sub(without) as f64 * 60.0 / seconds,
+    })
+}
+
 /// Each function binary run as Lambda runs it (the Runtime API harness), against the
 /// emulator at `AWS_ENDPOINT_URL`: its size, its cold start (process start to its
 /// first poll of `/next`, which Lambda reports as the init duration, and to the first
@@ -858,6 +975,18 @@ async fn main() -> Result<()> {
         eprintln!("bench: no AWS_ENDPOINT_URL (moto): the Lambda figures are skipped");
         Vec::new()
     };
+    let poll = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        eprintln!("bench: an SSE viewer polling DynamoDB");
+        Some(
+            sse_poll_reads(
+                Duration::from_secs(env_or("BENCH_POLL_SECONDS", 30)),
+                env_or("BENCH_POLL_EVENTS", 20),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
 
     println!(
         "\nPitchside bench ({cpus} CPUs; gateway {}pinned to CPU 0, load on CPU 1)\n",
@@ -929,6 +1058,15 @@ async fn main() -> Result<()> {
             );
         }
     }
+    if let Some(p) = &poll {
+        println!(
+            "\nSSE following by polling (the sse function's path, a read every 1 s): {:.2} DynamoDB requests per poll idle (target <= 1.05), {:.1} per viewer-minute idle; {:.1} per viewer-minute with an event a second ({} events)",
+            p.idle_requests as f64 / p.idle_seconds,
+            p.idle_requests as f64 * 60.0 / p.idle_seconds,
+            p.busy_requests_per_minute,
+            p.busy_events
+        );
+    }
     println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
     let json = json!({
         "cpus": cpus, "pinned": pinned,
@@ -948,6 +1086,9 @@ async fn main() -> Result<()> {
         "lambda": functions.iter().map(|f| json!({"function": f.name, "bytes": f.bytes,
                     "arm64Bytes": f.arm64_bytes, "initMs": f.init_ms, "initMaxMs": f.init_max_ms, "coldStartMs": f.cold_ms, "cpuMsPerInvocation": f.cpu_ms}))
                     .collect::<Vec<_>>(),
+        "ssePoll": poll.as_ref().map(|p| json!({"idleRequestsPerPoll": p.idle_requests as f64 / p.idle_seconds,
+                    "idleRequestsPerMinute": p.idle_requests as f64 * 60.0 / p.idle_seconds,
+                    "busyRequestsPerMinute": p.busy_requests_per_minute, "busyEvents": p.busy_events})),
     });
     println!("{json}");
     Ok(())

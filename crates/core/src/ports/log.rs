@@ -43,4 +43,8 @@ pub trait EventLog: Send + Sync {
         limit: usize,
     ) -> StoreResult<LogPage>;
     async fn bounds(&self, org: &OrganizationId) -> StoreResult<LogBounds>;
+    /// The last id appended, in the cheapest read the store has (eventually consistent
+    /// on DynamoDB): what a stream that polls reads each time, and reads the log only
+    /// when it moved. A stale answer is caught up at the next poll.
+    async fn head(&self, org: &OrganizationId) -> StoreResult<EventId>;
 }

@@ -197,7 +197,15 @@ impl Stream {
                     }
                 },
                 Live::Poll { poll, deadline } => tokio::select! {
-                    _ = poll.tick() => self.replaying = true,
+                    // One cheap read of the head; the log itself only when it moved.
+                    _ = poll.tick() => match self.state.ports.log.head(&self.org).await {
+                        Ok(head) if head > self.cursor => self.replaying = true,
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(org = %self.org, error = %e, "sse poll failed; closing");
+                            return None;
+                        }
+                    },
                     _ = heartbeat => {
                         return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
                     }
