@@ -284,3 +284,57 @@ async fn a_slow_client_is_cut_off_and_nobody_else_waits(mode: Mode) {
         "the slow client got {got} of {N}: it was not cut off"
     );
 }
+
+both_modes!(a_member_holds_at_most_so_many_streams_at_once);
+async fn a_member_holds_at_most_so_many_streams_at_once(mode: Mode) {
+    let (_env, gw, t) = seeded(
+        mode,
+        &[
+            ("PITCHSIDE_SSE_MAX_STREAMS_PER_USER", "2"),
+            ("PITCHSIDE_SSE_HEARTBEAT_SECONDS", "1"),
+        ],
+    )
+    .await;
+    let url = gw.url("/sse/events");
+    let first = SseClient::connect(&url, Some(&t), None).await.unwrap();
+    let second = SseClient::connect(&url, Some(&t), None).await.unwrap();
+    assert_eq!((first.status, second.status), (200, 200));
+    let third = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&t)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(third.status(), 429);
+    let body: serde_json::Value = third.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_streams", "{body}");
+    // Another member is not counted against this one.
+    let resp = gw
+        .admin_put(
+            "/admin/organizations/org-s/members/u-other",
+            serde_json::json!({"roles": ["viewer"]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let other = token(JWT_SECRET, "org-s", "u-other", &["viewer"]);
+    let theirs = SseClient::connect(&url, Some(&other), None).await.unwrap();
+    assert_eq!(theirs.status, 200);
+
+    // A stream that ends frees its slot (once the server notices, at a heartbeat).
+    drop(first);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let again = SseClient::connect(&url, Some(&t), None).await.unwrap();
+        if again.status == 200 {
+            break;
+        }
+        assert_eq!(again.status, 429);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot was not freed in time"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    drop(second);
+}

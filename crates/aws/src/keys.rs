@@ -16,6 +16,7 @@
 //! | event | `EVT#{org}` | `{id:020}` | `type`, `ts` (ms), `payload`, `expiresAt`; `gsi1pk` = pk, `gsi1sk` = `{ts:015}#{id:020}` |
 //! | event dedup key | `DEDUP#{org}#{key}` | `DEDUP` | `eventId`, `expiresAt` |
 //! | ticket | `TICKET#{sha256 hex}` | `TICKET` | `grant` (JSON), `expiresMs`, `expiresAt` |
+//! | stream lease | `LEASE#{org}#{user}` | `SLOT#{slot:03}` | `stream`, `untilMs`, `expiresAt` |
 //! | inbound message | `MSG#{org}` | `IN#{message id}` | `record` (JSON) |
 //! | outbound message status | `MSG#{org}` | `OUT#{message id}` | `rank`, `record` (JSON) |
 //! | match head | `MATCH#{org}#{match}` | `HEAD` | `setup` (JSON), `balls`, `revision` |
@@ -32,7 +33,7 @@
 //! organization's.
 
 use pitchside_domain::event::EventId;
-use pitchside_domain::ids::OrganizationId;
+use pitchside_domain::ids::{OrganizationId, UserId};
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -108,6 +109,14 @@ pub fn ticket(digest: &[u8; 32]) -> String {
     format!("TICKET#{}", hex::encode(digest))
 }
 pub const TICKET: &str = "TICKET";
+
+pub fn lease(org: &OrganizationId, user: &UserId) -> String {
+    format!("LEASE#{org}#{user}")
+}
+
+pub fn lease_slot(slot: u32) -> String {
+    format!("SLOT#{slot:03}")
+}
 pub fn messages(org: &OrganizationId) -> String {
     format!("MSG#{org}")
 }

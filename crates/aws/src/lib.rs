@@ -12,6 +12,7 @@ pub mod bootstrap;
 mod directory;
 pub mod dynamo;
 pub mod keys;
+mod leases;
 mod log;
 mod matches;
 mod messages;

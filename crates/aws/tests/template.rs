@@ -83,7 +83,12 @@ const ALLOWED: [(&str, &[&str]); 5] = [
     ),
     (
         "SseFunction",
-        &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem"],
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:Query",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+        ],
     ),
     (
         "WsFunction",

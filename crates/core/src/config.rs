@@ -29,6 +29,7 @@ pub const SSE_POLL_MS: &str = "PITCHSIDE_SSE_POLL_MS";
 pub const SSE_LIFETIME_SECONDS: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
 pub const SSE_FOLLOW: &str = "PITCHSIDE_SSE_FOLLOW";
 pub const CORS_ORIGINS: &str = "PITCHSIDE_CORS_ORIGINS";
+pub const SSE_MAX_STREAMS_PER_USER: &str = "PITCHSIDE_SSE_MAX_STREAMS_PER_USER";
 pub const SUBSCRIBER_BUFFER: &str = "PITCHSIDE_SUBSCRIBER_BUFFER";
 pub const WS_RATE: &str = "PITCHSIDE_WS_RATE";
 pub const WS_BURST: &str = "PITCHSIDE_WS_BURST";
@@ -100,6 +101,8 @@ pub struct SseSettings {
     /// How the gateway's streams follow new events: its in-process hub, or by reading
     /// the log as the `sse` function does (to run the function's path locally).
     pub follow: SseFollow,
+    /// How many streams one member may hold open at once, across every process.
+    pub max_streams_per_user: u32,
 }
 
 /// `PITCHSIDE_SSE_FOLLOW`: `hub` (the default) or `poll`.
@@ -234,6 +237,8 @@ impl Settings {
                 Some("poll") => SseFollow::Poll,
                 Some(_) => return Err(bad(SSE_FOLLOW, "must be `hub` or `poll`")),
             },
+            max_streams_per_user: u32::try_from(number(SSE_MAX_STREAMS_PER_USER, 5, 1..=100)?)
+                .unwrap_or(u32::MAX),
         };
         let subscriber_buffer =
             usize::try_from(number(SUBSCRIBER_BUFFER, 1024, 16..=65_536)?).unwrap_or(usize::MAX);
@@ -463,6 +468,7 @@ mod tests {
             (SSE_POLL_MS, "5"),
             (SSE_LIFETIME_SECONDS, "900"),
             (SSE_FOLLOW, "push"),
+            (SSE_MAX_STREAMS_PER_USER, "0"),
             (SUBSCRIBER_BUFFER, "2"),
         ];
         for (name, value) in cases {

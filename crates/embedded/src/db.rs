@@ -52,6 +52,14 @@ CREATE TABLE IF NOT EXISTS events (
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_by_dedup ON events (org, dedup_key) WHERE dedup_key IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_by_time ON events (org, ts_ms);
+CREATE TABLE IF NOT EXISTS stream_leases (
+    org      TEXT NOT NULL,
+    user_id  TEXT NOT NULL,
+    slot     INTEGER NOT NULL,
+    stream   TEXT NOT NULL,
+    until_ms INTEGER NOT NULL,
+    PRIMARY KEY (org, user_id, slot)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tickets (
     digest     BLOB PRIMARY KEY,
     grant_json TEXT NOT NULL,

@@ -438,6 +438,100 @@ impl SqliteStore {
     }
 }
 
+/// A member's stream slots: a slot is taken by an insert, or by an update of one held
+/// past its time, in one write.
+#[async_trait]
+impl StreamLeases for SqliteStore {
+    async fn acquire(
+        &self,
+        org: &OrganizationId,
+        user: &UserId,
+        stream: &str,
+        max: u32,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Option<u32>> {
+        let (org, user, stream) = (org.clone(), user.clone(), stream.to_string());
+        self.db
+            .write(move |tx| {
+                for slot in 0..max {
+                    let taken = tx
+                        .execute(
+                            "INSERT INTO stream_leases (org, user_id, slot, stream, until_ms)
+                             VALUES (?1, ?2, ?3, ?4, ?5)
+                             ON CONFLICT (org, user_id, slot) DO UPDATE
+                             SET stream = excluded.stream, until_ms = excluded.until_ms
+                             WHERE stream_leases.until_ms < ?6",
+                            params![
+                                org.as_str(),
+                                user.as_str(),
+                                slot,
+                                stream,
+                                until.timestamp_millis(),
+                                now.timestamp_millis()
+                            ],
+                        )
+                        .map_err(unavailable)?;
+                    if taken == 1 {
+                        return Ok(Some(slot));
+                    }
+                }
+                Ok(None)
+            })
+            .await
+    }
+
+    async fn renew(
+        &self,
+        org: &OrganizationId,
+        user: &UserId,
+        slot: u32,
+        stream: &str,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let (org, user, stream) = (org.clone(), user.clone(), stream.to_string());
+        self.db
+            .write(move |tx| {
+                let n = tx
+                    .execute(
+                        "UPDATE stream_leases SET until_ms = ?5
+                         WHERE org = ?1 AND user_id = ?2 AND slot = ?3 AND stream = ?4",
+                        params![
+                            org.as_str(),
+                            user.as_str(),
+                            slot,
+                            stream,
+                            until.timestamp_millis()
+                        ],
+                    )
+                    .map_err(unavailable)?;
+                Ok(n == 1)
+            })
+            .await
+    }
+
+    async fn release(
+        &self,
+        org: &OrganizationId,
+        user: &UserId,
+        slot: u32,
+        stream: &str,
+    ) -> StoreResult<()> {
+        let (org, user, stream) = (org.clone(), user.clone(), stream.to_string());
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "DELETE FROM stream_leases
+                     WHERE org = ?1 AND user_id = ?2 AND slot = ?3 AND stream = ?4",
+                    params![org.as_str(), user.as_str(), slot, stream],
+                )
+                .map_err(unavailable)?;
+                Ok(())
+            })
+            .await
+    }
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
     async fn put_ticket(

@@ -16,6 +16,7 @@ pub mod blobs;
 pub mod chat;
 pub mod directory;
 pub mod event_log;
+pub mod leases;
 pub mod matches;
 pub mod messages;
 pub mod quarantine;
@@ -68,6 +69,7 @@ macro_rules! store_tests {
         $crate::event_log_tests!($make);
         $crate::directory_tests!($make);
         $crate::tickets_tests!($make);
+        $crate::leases_tests!($make);
         $crate::messages_tests!($make);
         $crate::availability_tests!($make);
         $crate::quarantine_tests!($make);

@@ -20,6 +20,9 @@ pub enum ErrorKind {
     /// The request no longer fits the state it was made against (a stale bid or seq).
     Conflict,
     TooLarge,
+    /// The caller holds as many of something as it may (streams): retry once one is
+    /// freed.
+    TooMany,
     /// Something downstream failed for now: retry later.
     Unavailable,
     /// Pitchside's own data or code is wrong: retrying will not help.

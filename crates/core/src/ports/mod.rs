@@ -8,6 +8,7 @@ mod blobs;
 mod chat;
 mod directory;
 mod error;
+mod leases;
 mod log;
 mod matches;
 mod messages;
@@ -23,6 +24,7 @@ pub use blobs::BlobStore;
 pub use chat::ChatStore;
 pub use directory::Directory;
 pub use error::{BoxError, StoreError, StoreResult, error_chain};
+pub use leases::StreamLeases;
 pub use log::{Appended, EventLog, LogPage, ReadFrom};
 pub use matches::{At, BallWrite, MatchHead, MatchStore};
 pub use messages::MessageStore;
@@ -47,6 +49,7 @@ pub struct Ports {
     pub log: Arc<dyn EventLog>,
     pub directory: Arc<dyn Directory>,
     pub tickets: Arc<dyn TicketStore>,
+    pub leases: Arc<dyn StreamLeases>,
     pub messages: Arc<dyn MessageStore>,
     pub availability: Arc<dyn AvailabilityStore>,
     pub quarantine: Arc<dyn QuarantineStore>,
@@ -66,6 +69,7 @@ pub trait Store:
     EventLog
     + Directory
     + TicketStore
+    + StreamLeases
     + MessageStore
     + AvailabilityStore
     + QuarantineStore
@@ -81,6 +85,7 @@ impl<S> Store for S where
     S: EventLog
         + Directory
         + TicketStore
+        + StreamLeases
         + MessageStore
         + AvailabilityStore
         + QuarantineStore
@@ -110,6 +115,7 @@ impl Ports {
             log: store.clone(),
             directory: store.clone(),
             tickets: store.clone(),
+            leases: store.clone(),
             messages: store.clone(),
             availability: store.clone(),
             quarantine: store.clone(),

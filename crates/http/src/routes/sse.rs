@@ -9,9 +9,10 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
-use pitchside_core::app::ApiError;
+use pitchside_core::app::{ApiError, ErrorKind};
 use pitchside_core::live::Frame;
-use pitchside_core::ports::ReadFrom;
+use pitchside_core::ports::{ReadFrom, StreamLeases};
+use pitchside_domain::auth::Principal;
 use pitchside_domain::catchup::{must_reset, resume_point};
 use pitchside_domain::event::{Event, EventId};
 use pitchside_domain::ids::{OrganizationId, UserId};
@@ -21,6 +22,7 @@ use pitchside_domain::sse::{self, Filter};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::time::{Interval, MissedTickBehavior};
 
@@ -71,6 +73,7 @@ pub async fn events(
     };
     let bounds = state.ports.log.bounds(&org).await.map_err(ApiError::from)?;
     let who = state.auth.authorize(claims).await?;
+    let lease = Lease::take(&state, &who).await?;
     let filter = Filter {
         team: who.team_id.clone(),
         ..filter
@@ -98,6 +101,7 @@ pub async fn events(
         state,
         org: who.org,
         user: who.user,
+        lease,
         opened_at: bounds.head,
         live,
         done: false,
@@ -119,6 +123,93 @@ pub async fn events(
     Ok(resp)
 }
 
+/// The stream's slot among its member's (`PITCHSIDE_SSE_MAX_STREAMS_PER_USER`), held
+/// across processes in the store: freed when the stream ends, or when its time runs out
+/// if the process died first (the stream's lifetime and a margin when it polls; a few
+/// heartbeats, renewed at each, when it follows the hub).
+struct Lease {
+    leases: Arc<dyn StreamLeases>,
+    org: OrganizationId,
+    user: UserId,
+    slot: u32,
+    id: String,
+    /// Renewed at each heartbeat for this long, or never (a polling stream's lease
+    /// outlives it).
+    renew_for: Option<Duration>,
+}
+
+impl Lease {
+    async fn take(state: &AppState, who: &Principal) -> Result<Lease, ApiError> {
+        let sse = &state.settings.sse;
+        let (hold, renew_for) = match state.sse_source {
+            SseSource::Poll => (sse.lifetime + Duration::from_secs(30), None),
+            SseSource::Hub => (sse.heartbeat * 4, Some(sse.heartbeat * 4)),
+        };
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let now = state.ports.clock.now();
+        let max = sse.max_streams_per_user;
+        let slot = state
+            .ports
+            .leases
+            .acquire(&who.org, &who.user, &id, max, now, now + hold)
+            .await?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorKind::TooMany,
+                    "too_many_streams",
+                    format!(
+                        "at most {max} streams at once per member: close one, or follow over WebSocket"
+                    ),
+                )
+            })?;
+        Ok(Lease {
+            leases: state.ports.leases.clone(),
+            org: who.org.clone(),
+            user: who.user.clone(),
+            slot,
+            id,
+            renew_for,
+        })
+    }
+
+    async fn renew(&self, now: chrono::DateTime<chrono::Utc>) {
+        if let Some(hold) = self.renew_for {
+            match self
+                .leases
+                .renew(&self.org, &self.user, self.slot, &self.id, now + hold)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(org = %self.org, "sse stream lost its slot; it goes on")
+                }
+                Err(e) => {
+                    tracing::warn!(org = %self.org, error = %e, "cannot renew the sse stream's slot")
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let (leases, org, user, slot, id) = (
+            self.leases.clone(),
+            self.org.clone(),
+            self.user.clone(),
+            self.slot,
+            std::mem::take(&mut self.id),
+        );
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(async move {
+                if let Err(e) = leases.release(&org, &user, slot, &id).await {
+                    tracing::warn!(org = %org, error = %e, "cannot free the sse stream's slot; it expires");
+                }
+            });
+        }
+    }
+}
+
 /// How the stream follows new events once it has replayed.
 enum Live {
     Hub(broadcast::Receiver<Arc<Frame>>),
@@ -134,6 +225,7 @@ struct Stream {
     state: AppState,
     org: OrganizationId,
     user: UserId,
+    lease: Lease,
     /// The log's head when the stream opened: a revocation of its user after it ends
     /// the stream (one before it was checked by the membership, or is history).
     opened_at: EventId,
@@ -193,6 +285,7 @@ impl Stream {
                         Err(RecvError::Closed) => return None,
                     },
                     _ = heartbeat => {
+                        self.lease.renew(self.state.ports.clock.now()).await;
                         return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
                     }
                 },
@@ -207,6 +300,7 @@ impl Stream {
                         }
                     },
                     _ = heartbeat => {
+                        self.lease.renew(self.state.ports.clock.now()).await;
                         return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
                     }
                     _ = tokio::time::sleep_until(*deadline) => {
