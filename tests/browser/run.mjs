@@ -5,6 +5,9 @@
 //   reads "wait <n>": prints {"sse": [...], "ws": [...]} once each has n events;
 //   reads "foreign": from a page on an origin the gateway does not allow, tries to get
 //     a ticket and prints {"blocked": true} if the browser refused the answer;
+//   reads "second": opens the same page again (the same member) and prints
+//     {"history": [...]} once its SSE client is live, through whatever it fell back to;
+//   reads "wait-second <n>": prints that page's SSE client's events once it has n;
 //   reads "quit": closes the browser.
 // With `cross-origin`, the names page.test, api.test, sse.test, ws.test and
 // foreign.test all resolve to the gateway, and the page on page.test talks to the API,
@@ -38,6 +41,8 @@ await page.waitForFunction(
   null, { timeout: 20000, polling: 100 });
 console.log("ready");
 
+let second = null;
+
 // One command at a time, in the order they come.
 let queue = Promise.resolve();
 const rl = readline.createInterface({ input: process.stdin });
@@ -57,6 +62,25 @@ async function command([cmd, arg]) {
     }
     const got = await page.evaluate(() => ({ sse: window.pitchside.sse, ws: window.pitchside.ws }));
     console.log(JSON.stringify(got));
+  } else if (cmd === "second") {
+    second = await browser.newPage();
+    second.on("pageerror", (e) => console.error(`second page error: ${e}`));
+    await second.goto(where);
+    try {
+      await second.waitForFunction(() => window.pitchside && window.pitchside.status.sse === "live",
+        null, { timeout: 20000, polling: 100 });
+    } catch (e) {
+      console.error(`the second page: ${e.message}`);
+    }
+    console.log(JSON.stringify({ history: await second.evaluate(() => window.pitchside.history.sse) }));
+  } else if (cmd === "wait-second") {
+    const n = Number(arg);
+    try {
+      await second.waitForFunction((n) => window.pitchside.sse.length >= n, n, { timeout: 30000, polling: 100 });
+    } catch (e) {
+      console.error(`waiting for ${n} events on the second page: ${e.message}`);
+    }
+    console.log(JSON.stringify(await second.evaluate(() => window.pitchside.sse)));
   } else if (cmd === "foreign") {
     const other = await browser.newPage();
     await other.goto(`${at("foreign")}/healthz`);

@@ -120,6 +120,8 @@ async fn the_browser_client_follows_a_deployment_on_other_origins() {
         "PITCHSIDE_CORS_ORIGINS".into(),
         format!("http://page.test:{port}"),
     ));
+    // One stream per member: a second page of the same member is refused its stream.
+    env.vars.push(("PITCHSIDE_SSE_MAX_STREAMS_PER_USER".into(), "1".into()));
     let gw = env.start().await;
     gw.seed_org("org-xo", PHONE, WA).await.unwrap();
     let t = token(JWT_SECRET, "org-xo", "admin-org-xo", &["viewer"]);
@@ -172,6 +174,33 @@ async fn the_browser_client_follows_a_deployment_on_other_origins() {
             .collect();
         assert_eq!(texts, expected, "{transport}: every event once, in order");
     }
+
+    // The same member on a second page: its stream is refused (429), and its client
+    // follows over WebSocket instead, and says so.
+    stdin.write_all(b"second\n").await.unwrap();
+    let second: serde_json::Value = serde_json::from_str(&next().await).unwrap();
+    let history: Vec<&str> = second["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(history.contains(&"fallback"), "{history:?}");
+    assert_eq!(history.last(), Some(&"live"), "{history:?}");
+    for i in n + 1..=n + 2 {
+        gw.send_text(PHONE, WA, &format!("wamid.xo{i}"), &format!("x{i}"))
+            .await
+            .unwrap();
+    }
+    stdin.write_all(b"wait-second 2\n").await.unwrap();
+    let events: serde_json::Value = serde_json::from_str(&next().await).unwrap();
+    let texts: Vec<&str> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["payload"]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, [format!("x{}", n + 1), format!("x{}", n + 2)]);
 
     stdin.write_all(b"foreign\n").await.unwrap();
     let foreign: serde_json::Value = serde_json::from_str(&next().await).unwrap();

@@ -15,7 +15,7 @@
 //       return score.lastEventId;
 //     },
 //     onEvent: (event) => apply(event),          // the contract's envelope, in id order
-//     onStatus: (status) => show(status),        // "connecting" | "live" | "waiting"
+//     onStatus: (status) => show(status),        // "connecting" | "live" | "waiting" | "fallback"
 //   });
 //   client.start();
 //
@@ -30,6 +30,11 @@
 // - A stream ended because the membership changed (SSE `event: closed`, or a WebSocket
 //   `membership_ended` error and close) reconnects like any other end.
 // - Reconnects back off exponentially with full jitter, from minDelayMs to maxDelayMs.
+// - An SSE stream the server refuses with 429 (the member's streams are capped, or the
+//   SSE function is throttled) makes the client follow over WebSocket instead
+//   (onStatus "fallback"), unless `fallbackToWebSocket: false`. EventSource does not say
+//   why it failed, so a stream that fails before it opens is asked once more with fetch,
+//   which reads the status.
 
 const READY = "pitchside-ready";
 const KEEPALIVE_MS = 5 * 60 * 1000;
@@ -59,6 +64,7 @@ export class PitchsideClient {
     this.matchId = options.matchId || null;
     this.minDelayMs = options.minDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 30000;
+    this.fallbackToWebSocket = options.fallbackToWebSocket ?? true;
     this.lastEventId = null;
     this.attempt = 0;
     this.stopped = true;
@@ -149,7 +155,9 @@ export class PitchsideClient {
     if (this.lastEventId !== null) params.lastEventId = this.lastEventId;
     const es = new EventSource(`${this.sseUrl}?${this.query(params)}`);
     this.source = es;
+    let opened = false;
     es.onopen = () => {
+      opened = true;
       this.attempt = 0;
       this.onStatus("live");
     };
@@ -165,7 +173,28 @@ export class PitchsideClient {
     // a member who left is refused the ticket, and backs off.
     es.addEventListener("closed", () => this.retry());
     // The ticket was single-use: never let EventSource reconnect by itself.
-    es.onerror = () => this.retry();
+    es.onerror = async () => {
+      this.closeSource();
+      if (!opened && this.fallbackToWebSocket && (await this.sseRefused())) {
+        this.transport = "websocket";
+        this.onStatus("fallback");
+      }
+      this.retry();
+    };
+  }
+
+  // Whether the SSE endpoint refuses a stream with 429 right now (a fresh ticket; the
+  // stream it may open instead is dropped at once).
+  async sseRefused() {
+    const abort = new AbortController();
+    try {
+      const res = await fetch(`${this.sseUrl}?${this.query({ ticket: await this.ticket() })}`, { signal: abort.signal });
+      return res.status === 429;
+    } catch (e) {
+      return false;
+    } finally {
+      abort.abort();
+    }
   }
 
   openWebSocket(ticket) {
