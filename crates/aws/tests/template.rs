@@ -54,33 +54,22 @@ fn list(v: &serde_yaml::Value) -> Vec<serde_yaml::Value> {
     }
 }
 
+/// The worker's and the api's: reading and writing records, queueing, pushing.
+const RECORDS_QUEUE_AND_PUSH: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+    "sqs:SendMessage",
+    "execute-api:ManageConnections",
+];
+
 /// Each function's actions, as the README's "On AWS" lists them: what its code calls.
 const ALLOWED: [(&str, &[&str]); 5] = [
     ("WebhookFunction", &["sqs:SendMessage", "dynamodb:PutItem"]),
-    (
-        "WorkerFunction",
-        &[
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:Query",
-            "sqs:SendMessage",
-            "execute-api:ManageConnections",
-        ],
-    ),
-    (
-        "ApiFunction",
-        &[
-            "dynamodb:GetItem",
-            "dynamodb:PutItem",
-            "dynamodb:UpdateItem",
-            "dynamodb:DeleteItem",
-            "dynamodb:Query",
-            "sqs:SendMessage",
-            "execute-api:ManageConnections",
-        ],
-    ),
+    ("WorkerFunction", RECORDS_QUEUE_AND_PUSH),
+    ("ApiFunction", RECORDS_QUEUE_AND_PUSH),
     (
         "SseFunction",
         &[

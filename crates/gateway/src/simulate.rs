@@ -4,6 +4,7 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use pitchside_core::config::{self, DEMO_VALUES};
+use pitchside_core::ports::error_chain;
 use pitchside_domain::stripe;
 use pitchside_domain::whatsapp::{self, samples};
 
@@ -328,24 +329,13 @@ async fn send(target: &Target, url: &str, header: (&str, &str), body: Vec<u8>) -
         .body(body)
         .send()
         .await
-        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {}", chain(&e)))?;
+        // The whole chain: reqwest's own message hides whether it was the certificate,
+        // the name or the connection.
+        .map_err(|e| anyhow::anyhow!("cannot reach {url}: {}", error_chain(&e)))?;
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
     if !status.is_success() {
         bail!("{url} answered {status}: {text}");
     }
     Ok(())
-}
-
-/// An error and its causes on one line: reqwest's own message hides whether it was the
-/// certificate, the name or the connection.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        out.push_str(": ");
-        out.push_str(&c.to_string());
-        cause = c.source();
-    }
-    out
 }
