@@ -172,6 +172,15 @@ impl EventLog for DynamoStore {
         Ok(LogPage { events, bounds })
     }
 
+    async fn after(
+        &self,
+        org: &OrganizationId,
+        after: EventId,
+        limit: usize,
+    ) -> StoreResult<Vec<Event>> {
+        self.query_events(org, after, limit).await
+    }
+
     async fn head(&self, org: &OrganizationId) -> StoreResult<EventId> {
         let out = self
             .client()

@@ -55,6 +55,14 @@ impl EventLog for Breakable {
     async fn head(&self, org: &OrganizationId) -> StoreResult<EventId> {
         self.inner.head(org).await
     }
+    async fn after(
+        &self,
+        org: &OrganizationId,
+        after: EventId,
+        limit: usize,
+    ) -> StoreResult<Vec<pitchside_domain::event::Event>> {
+        self.inner.after(org, after, limit).await
+    }
 }
 
 /// A match store where another scorer's ball lands between a scorer's read of the match

@@ -215,6 +215,15 @@ impl EventLog for SqliteStore {
     async fn head(&self, org: &OrganizationId) -> StoreResult<EventId> {
         Ok(self.bounds(org).await?.head)
     }
+
+    async fn after(
+        &self,
+        org: &OrganizationId,
+        after: EventId,
+        limit: usize,
+    ) -> StoreResult<Vec<Event>> {
+        Ok(self.read(org, ReadFrom::After(after), limit).await?.events)
+    }
 }
 
 #[async_trait]

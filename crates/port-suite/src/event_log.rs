@@ -83,6 +83,15 @@ pub async fn reads_follow_ids(log: &dyn EventLog) {
     // The head alone, as a poll reads it (an emulator is consistent at once; DynamoDB
     // may answer an older head, which the next poll corrects).
     assert_eq!(log.head(&a).await.unwrap(), EventId(2));
+    // And the events alone, as a stream that knows where it stands reads them.
+    assert_eq!(
+        log.after(&a, EventId(1), 10).await.unwrap(),
+        vec![second.event.clone()]
+    );
+    assert_eq!(
+        log.after(&a, EventId::ZERO, 1).await.unwrap(),
+        vec![first.event.clone()]
+    );
     // Another organization's log is not this one's.
     let b = fresh_org("log-b");
     let page = log

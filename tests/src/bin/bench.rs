@@ -1060,7 +1060,7 @@ async fn main() -> Result<()> {
     }
     if let Some(p) = &poll {
         println!(
-            "\nSSE following by polling (the sse function's path, a read every 1 s): {:.2} DynamoDB requests per poll idle (target <= 1.05), {:.1} per viewer-minute idle; {:.1} per viewer-minute with an event a second ({} events)",
+            "\nSSE following by polling (the sse function's path, a read every 1 s): {:.2} DynamoDB requests per poll idle (target <= 1.05), {:.1} per viewer-minute idle; {:.1} per viewer-minute with events ({}, a second's pause after each)",
             p.idle_requests as f64 / p.idle_seconds,
             p.idle_requests as f64 * 60.0 / p.idle_seconds,
             p.busy_requests_per_minute,

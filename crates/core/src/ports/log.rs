@@ -43,6 +43,14 @@ pub trait EventLog: Send + Sync {
         limit: usize,
     ) -> StoreResult<LogPage>;
     async fn bounds(&self, org: &OrganizationId) -> StoreResult<LogBounds>;
+    /// Up to `limit` events after `after`, oldest first, without the bounds: what a
+    /// stream that already knows where it stands reads (one query on DynamoDB).
+    async fn after(
+        &self,
+        org: &OrganizationId,
+        after: EventId,
+        limit: usize,
+    ) -> StoreResult<Vec<Event>>;
     /// The last id appended, in the cheapest read the store has (eventually consistent
     /// on DynamoDB): what a stream that polls reads each time, and reads the log only
     /// when it moved. A stale answer is caught up at the next poll.

@@ -11,7 +11,7 @@ use axum::response::Response;
 use bytes::Bytes;
 use pitchside_core::app::{ApiError, ErrorKind};
 use pitchside_core::live::Frame;
-use pitchside_core::ports::{ReadFrom, StreamLeases};
+use pitchside_core::ports::StreamLeases;
 use pitchside_domain::auth::Principal;
 use pitchside_domain::catchup::{must_reset, resume_point};
 use pitchside_domain::event::{Event, EventId};
@@ -328,23 +328,23 @@ impl Stream {
     /// Queues the next page of the log; false when the log cannot be read (the stream
     /// then ends, and the client resumes).
     async fn replay_page(&mut self) -> bool {
-        let page = match self
+        let events = match self
             .state
             .ports
             .log
-            .read(&self.org, ReadFrom::After(self.cursor), REPLAY_PAGE)
+            .after(&self.org, self.cursor, REPLAY_PAGE)
             .await
         {
-            Ok(p) => p,
+            Ok(events) => events,
             Err(e) => {
                 tracing::warn!(org = %self.org, error = %e, "sse replay failed; closing");
                 return false;
             }
         };
-        if page.events.len() < REPLAY_PAGE {
+        if events.len() < REPLAY_PAGE {
             self.replaying = false;
         }
-        for e in &page.events {
+        for e in &events {
             self.cursor = e.id;
             if self.revokes_me(e.id, revocation::revoked_user(e).as_ref()) {
                 self.pending
