@@ -3,21 +3,11 @@
 
 use super::dynamo::{DynamoStore, key, n, s, unavailable};
 use super::keys::{self, TTL};
+use super::records::condition_failed;
 use async_trait::async_trait;
-use aws_sdk_dynamodb::error::SdkError;
 use chrono::{DateTime, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::ids::{OrganizationId, UserId};
-
-/// Whether an SDK error is a failed condition (the slot is someone else's).
-fn condition_failed<E, R>(e: &SdkError<E, R>) -> bool
-where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata,
-{
-    e.as_service_error()
-        .and_then(|se| se.code())
-        .is_some_and(|c| c == "ConditionalCheckFailedException")
-}
 
 #[async_trait]
 impl StreamLeases for DynamoStore {
