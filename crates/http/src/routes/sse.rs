@@ -100,7 +100,6 @@ pub async fn events(
     let stream = Stream {
         state,
         org: who.org,
-        user: who.user,
         lease,
         opened_at: bounds.head,
         live,
@@ -141,10 +140,8 @@ struct Lease {
 impl Lease {
     async fn take(state: &AppState, who: &Principal) -> Result<Lease, ApiError> {
         let sse = &state.settings.sse;
-        let (hold, renew_for) = match state.sse_source {
-            SseSource::Poll => (sse.lifetime + Duration::from_secs(30), None),
-            SseSource::Hub => (sse.heartbeat * 4, Some(sse.heartbeat * 4)),
-        };
+        let renew_for = (state.sse_source == SseSource::Hub).then(|| sse.heartbeat * 4);
+        let hold = renew_for.unwrap_or(sse.lifetime + Duration::from_secs(30));
         let id = uuid::Uuid::new_v4().simple().to_string();
         let now = state.ports.clock.now();
         let max = sse.max_streams_per_user;
@@ -224,7 +221,6 @@ enum Live {
 struct Stream {
     state: AppState,
     org: OrganizationId,
-    user: UserId,
     lease: Lease,
     /// The log's head when the stream opened: a revocation of its user after it ends
     /// the stream (one before it was checked by the membership, or is history).
@@ -267,7 +263,8 @@ impl Stream {
                         Ok(frame) => {
                             self.cursor = frame.id;
                             if self.revokes_me(frame.id, frame.revoked.as_ref()) {
-                                return self.end_revoked();
+                                self.end_revoked();
+                                continue;
                             }
                             if self.filter.matches(
                                 frame.kind,
@@ -284,10 +281,7 @@ impl Stream {
                         }
                         Err(RecvError::Closed) => return None,
                     },
-                    _ = heartbeat => {
-                        self.lease.renew(self.state.ports.clock.now()).await;
-                        return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
-                    }
+                    _ = heartbeat => return self.beat().await,
                 },
                 Live::Poll { poll, deadline } => tokio::select! {
                     // One cheap read of the head; the log itself only when it moved.
@@ -299,10 +293,7 @@ impl Stream {
                             return None;
                         }
                     },
-                    _ = heartbeat => {
-                        self.lease.renew(self.state.ports.clock.now()).await;
-                        return Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self));
-                    }
+                    _ = heartbeat => return self.beat().await,
                     _ = tokio::time::sleep_until(*deadline) => {
                         self.done = true;
                         return Some((Ok(Bytes::from(sse::retry_hint())), self));
@@ -312,17 +303,24 @@ impl Stream {
         }
     }
 
-    /// Whether event `id`, revoking `revoked` (if anyone), ends this stream.
-    fn revokes_me(&self, id: EventId, revoked: Option<&UserId>) -> bool {
-        revoked == Some(&self.user) && id > self.opened_at
+    /// A heartbeat, which also keeps the stream's slot.
+    async fn beat(self) -> Option<(Result<Bytes, std::io::Error>, Stream)> {
+        self.lease.renew(self.state.ports.clock.now()).await;
+        Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self))
     }
 
-    /// The revoked stream's last frame; the stream ends after it.
-    fn end_revoked(mut self) -> Option<(Result<Bytes, std::io::Error>, Stream)> {
+    /// Whether event `id`, revoking `revoked` (if anyone), ends this stream.
+    fn revokes_me(&self, id: EventId, revoked: Option<&UserId>) -> bool {
+        revoked == Some(&self.lease.user) && id > self.opened_at
+    }
+
+    /// Queues the revoked stream's last frame; the stream ends after it.
+    fn end_revoked(&mut self) {
         tracing::info!(org = %self.org, "sse stream of a revoked member; closing");
+        self.pending
+            .push_back(Bytes::from(revocation::sse_notice()));
         self.done = true;
         self.replaying = false;
-        Some((Ok(Bytes::from(revocation::sse_notice())), self))
     }
 
     /// Queues the next page of the log; false when the log cannot be read (the stream
@@ -347,10 +345,7 @@ impl Stream {
         for e in &events {
             self.cursor = e.id;
             if self.revokes_me(e.id, revocation::revoked_user(e).as_ref()) {
-                self.pending
-                    .push_back(Bytes::from(revocation::sse_notice()));
-                self.replaying = false;
-                self.done = true;
+                self.end_revoked();
                 return true;
             }
             if self
