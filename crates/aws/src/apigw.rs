@@ -110,15 +110,14 @@ impl ApiGatewayPusher {
     async fn end_connections(&self, event: &Event) -> StoreResult<()> {
         let org = &event.organization_id;
         let room = pitchside_domain::rooms::of_event(event).to_string();
-        let notice = revocation::ws_notice();
-        let members = self.registry.members(org, &room).await?;
-        futures_util::stream::iter(members)
-            .for_each_concurrent(self.concurrency, |id| {
-                let notice = notice.as_bytes();
+        let told = self
+            .broadcast(org, &room, revocation::ws_notice().as_bytes())
+            .await?;
+        futures_util::stream::iter(told)
+            // A gone connection is already forgotten.
+            .filter(|(_, d)| std::future::ready(*d != Delivery::Gone))
+            .for_each_concurrent(self.concurrency, |(id, _)| {
                 async move {
-                    if self.post(org, &id, notice).await == Delivery::Gone {
-                        return;
-                    }
                     match self.client.delete_connection().connection_id(&id.0).send().await {
                         Ok(_) => tracing::info!(connection = %id.0, "connection of a revoked member closed"),
                         Err(e) if e.as_service_error().is_some_and(|se| se.is_gone_exception()) => {}
