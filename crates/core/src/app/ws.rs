@@ -54,10 +54,16 @@ pub async fn register(
             .join(&conn.org, &conn.id, &room.to_string())
             .await?;
     }
-    let unchanged = match sender(ports, conn).await {
-        Ok(now) => now.roles == who.roles && now.team_id == who.team_id,
-        Err(_) => false,
+    let now = match sender(ports, conn).await {
+        Ok(now) => Some(now),
+        Err(e) if e.kind == ErrorKind::Unauthenticated => None,
+        Err(e) => {
+            // The store could not say: keep no connection nobody checked.
+            registry.remove(&conn.org, &conn.id).await?;
+            return Err(e);
+        }
     };
+    let unchanged = now.is_some_and(|now| now.roles == who.roles && now.team_id == who.team_id);
     if !unchanged {
         registry.remove(&conn.org, &conn.id).await?;
         return Err(ApiError::new(
