@@ -19,7 +19,10 @@ start_moto() {
   mkdir -p target
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  "$venv/bin/python" infra/moto_server.py -H 127.0.0.1 -p "$port" > "$1" 2>&1 &
+  # The request recorder (the bench counts DynamoDB requests with it) writes here, not
+  # into the working tree.
+  MOTO_RECORDER_FILEPATH="$PWD/target/moto_recording" \
+    "$venv/bin/python" infra/moto_server.py -H 127.0.0.1 -p "$port" > "$1" 2>&1 &
   moto_pid=$!
   trap 'kill $moto_pid 2>/dev/null || true' EXIT
   export AWS_ENDPOINT_URL="http://127.0.0.1:$port"

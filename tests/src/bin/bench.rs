@@ -747,7 +747,7 @@ async fn sse_poll_reads(idle: Duration, events: usize) -> Result<PollReads> {
     let idle_seconds = started.elapsed().as_secs_f64();
     drop(sse);
 
-    // Busy: an event a second, with a WebSocket client to know when each has been
+    // Busy: events with a second's pause after each, a WebSocket client to know when each has been
     // pushed; once without the viewer and once with it, so the worker's own requests
     // (the same both times) cancel out.
     let mut busy = Vec::new();
