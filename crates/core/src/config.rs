@@ -237,7 +237,7 @@ impl Settings {
                 Some("poll") => SseFollow::Poll,
                 Some(_) => return Err(bad(SSE_FOLLOW, "must be `hub` or `poll`")),
             },
-            max_streams_per_user: u32::try_from(number(SSE_MAX_STREAMS_PER_USER, 5, 1..=100)?)
+            max_streams_per_user: u32::try_from(number(SSE_MAX_STREAMS_PER_USER, 5, 1..=100_000)?)
                 .unwrap_or(u32::MAX),
         };
         let subscriber_buffer =

@@ -938,6 +938,8 @@ async fn main() -> Result<()> {
             // The race measures the server, not the per-connection politeness limit.
             ("PITCHSIDE_WS_RATE", "10000"),
             ("PITCHSIDE_WS_BURST", "10000"),
+            // The fan-out's subscribers are one member's: the per-member cap is lifted.
+            ("PITCHSIDE_SSE_MAX_STREAMS_PER_USER", "100000"),
         ],
     )
     .await?;
