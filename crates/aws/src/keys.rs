@@ -117,6 +117,11 @@ pub fn lease(org: &OrganizationId, user: &UserId) -> String {
 pub fn lease_slot(slot: u32) -> String {
     format!("SLOT#{slot:03}")
 }
+
+/// The slot a lease item's sort key names.
+pub fn parse_lease_slot(sk: &str) -> Option<u32> {
+    sk.strip_prefix("SLOT#")?.parse().ok()
+}
 pub fn messages(org: &OrganizationId) -> String {
     format!("MSG#{org}")
 }

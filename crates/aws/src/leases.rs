@@ -1,13 +1,17 @@
-//! DynamoDB stream leases: one item per slot of a member, taken by a conditional put
-//! when absent or expired (TTL deletes it later; the condition does not wait for TTL).
+//! DynamoDB stream leases: one item per slot of a member. The member's slots are read
+//! (one query) and the lowest free one taken by a conditional put, when absent or
+//! expired (TTL deletes it later; the condition does not wait for TTL).
 
-use super::dynamo::{DynamoStore, key, n, s, unavailable};
-use super::keys::{self, TTL};
+use super::dynamo::{DynamoStore, get_n, get_s, key, n, s, unavailable};
+use super::keys::{self, SK, TTL};
 use super::records::condition_failed;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use pitchside_core::ports::*;
 use pitchside_domain::ids::{OrganizationId, UserId};
+
+/// How many times a lost race for a slot is retried before the open fails.
+const ACQUIRE_ATTEMPTS: usize = 8;
 
 #[async_trait]
 impl StreamLeases for DynamoStore {
@@ -20,7 +24,18 @@ impl StreamLeases for DynamoStore {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<Option<u32>> {
-        for slot in 0..max {
+        let now_ms = now.timestamp_millis();
+        // One read finds the slot; the conditional put loses only to a stream that took
+        // the same slot in between, and then the slots are read again.
+        for _ in 0..ACQUIRE_ATTEMPTS {
+            let items = self.query_partition(keys::lease(org, user)).await?;
+            let held = items.iter().filter_map(|item| {
+                let slot = keys::parse_lease_slot(get_s(item, SK).ok()?)?;
+                Some((slot, get_n(item, "untilMs").ok()?))
+            });
+            let Some(slot) = first_free_slot(held, now_ms, max) else {
+                return Ok(None);
+            };
             let mut item = key(keys::lease(org, user), keys::lease_slot(slot));
             item.insert("stream".into(), s(stream));
             item.insert("untilMs".into(), n(until.timestamp_millis()));
@@ -31,7 +46,7 @@ impl StreamLeases for DynamoStore {
                 .table_name(self.table())
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk) OR untilMs < :now")
-                .expression_attribute_values(":now", n(now.timestamp_millis()))
+                .expression_attribute_values(":now", n(now_ms))
                 .send()
                 .await
             {
@@ -40,7 +55,9 @@ impl StreamLeases for DynamoStore {
                 Err(e) => return Err(unavailable(e)),
             }
         }
-        Ok(None)
+        Err(StoreError::unavailable(
+            "the member's stream slots kept changing while one was taken",
+        ))
     }
 
     async fn renew(

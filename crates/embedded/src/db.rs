@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS stream_leases (
     until_ms INTEGER NOT NULL,
     PRIMARY KEY (org, user_id, slot)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS stream_leases_by_expiry ON stream_leases (org, user_id, until_ms);
 CREATE TABLE IF NOT EXISTS tickets (
     digest     BLOB PRIMARY KEY,
     grant_json TEXT NOT NULL,

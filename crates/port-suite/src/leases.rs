@@ -65,4 +65,32 @@ pub async fn leases(store: &dyn StreamLeases) {
         Some(1),
         "s4 still holds slot 0"
     );
+
+    // Many streams of one member (a load test's): each takes the next slot, a released
+    // one is taken again first, and the cap still holds.
+    let many = UserId::new("u-many").unwrap();
+    let names: Vec<String> = (0..40).map(|i| format!("m{i}")).collect();
+    for (i, name) in names.iter().enumerate() {
+        let got = store
+            .acquire(&org, &many, name, 41, now, until)
+            .await
+            .unwrap();
+        assert_eq!(got, Some(i as u32), "slot {i}");
+    }
+    store.release(&org, &many, 17, "m17").await.unwrap();
+    let again = store
+        .acquire(&org, &many, "m40", 41, now, until)
+        .await
+        .unwrap();
+    assert_eq!(again, Some(17), "the released slot first");
+    let last = store
+        .acquire(&org, &many, "m41", 41, now, until)
+        .await
+        .unwrap();
+    assert_eq!(last, Some(40));
+    let over = store
+        .acquire(&org, &many, "m42", 41, now, until)
+        .await
+        .unwrap();
+    assert_eq!(over, None, "41 at most");
 }

@@ -24,7 +24,7 @@ pub use blobs::BlobStore;
 pub use chat::ChatStore;
 pub use directory::Directory;
 pub use error::{BoxError, StoreError, StoreResult, error_chain};
-pub use leases::StreamLeases;
+pub use leases::{StreamLeases, first_free_slot};
 pub use log::{Appended, EventLog, LogPage, ReadFrom};
 pub use matches::{At, BallWrite, MatchHead, MatchStore};
 pub use messages::MessageStore;
