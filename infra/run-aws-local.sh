@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the local gateway in AWS mode against moto's server (no Docker needed): starts
 # moto on 127.0.0.1:5000, creates the table and queues, then `pitchside serve --demo`
-# with PITCHSIDE_BACKEND=aws. Ctrl-C stops both. Used by `make run-aws`.
+# with PITCHSIDE_BACKEND=aws, its secrets read from moto's Secrets Manager. Ctrl-C stops
+# both. Used by `make run-aws`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +23,9 @@ for _ in $(seq 1 100); do
   python3 -c "import urllib.request; urllib.request.urlopen('$AWS_ENDPOINT_URL/moto-api/')" 2>/dev/null && break
   sleep 0.1
 done
-# aws-bootstrap prints KEY=value lines for the settings.
+# aws-bootstrap prints KEY=value lines for the settings; the secrets are stored in
+# moto's Secrets Manager and read from there, as on AWS.
 set -a
-eval "$(target/gateway/pitchside aws-bootstrap)"
+eval "$(target/gateway/pitchside aws-bootstrap --secrets pitchside)"
 set +a
 target/gateway/pitchside serve --demo

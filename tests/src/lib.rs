@@ -24,6 +24,15 @@ pub const VERIFY_TOKEN: &str = "black-box-verify-token";
 pub const ADMIN_KEY: &str = "black-box-admin-key-0123456789";
 pub const STRIPE_SECRET: &str = "whsec_black_box_test";
 
+/// The test settings' secrets: each variable and its value.
+pub const SECRETS: [(&str, &str); 5] = [
+    ("PITCHSIDE_JWT_SECRET", JWT_SECRET),
+    ("PITCHSIDE_WHATSAPP_APP_SECRET", APP_SECRET),
+    ("PITCHSIDE_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN),
+    ("PITCHSIDE_ADMIN_API_KEY", ADMIN_KEY),
+    ("PITCHSIDE_STRIPE_WEBHOOK_SECRET", STRIPE_SECRET),
+];
+
 /// The longest any single expected thing may take before a test fails. A guard against
 /// hanging, never a synchronization.
 pub const PATIENCE: Duration = Duration::from_secs(10);
@@ -118,6 +127,16 @@ impl Env {
             )
             .await
             .unwrap();
+            // The secrets, as on AWS: stored in Secrets Manager and named by ARN, so the
+            // gateway reads them at start.
+            let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+            for (variable, value) in SECRETS {
+                let id = format!("{name}/{}", variable.to_ascii_lowercase());
+                let arn = pitchside_aws::bootstrap::put_secret(&secrets, &id, value)
+                    .await
+                    .unwrap();
+                vars.push((format!("{variable}_ARN"), arn));
+            }
             vars.push(("PITCHSIDE_BACKEND".into(), "aws".into()));
             vars.push(("PITCHSIDE_TABLE".into(), name));
             vars.push(("PITCHSIDE_QUEUE_URL".into(), url));
@@ -193,15 +212,17 @@ impl Gateway {
             .env_clear()
             .env("PITCHSIDE_ADDR", "127.0.0.1:0")
             .env("PITCHSIDE_DATA_DIR", data_dir)
-            .env("PITCHSIDE_JWT_SECRET", JWT_SECRET)
-            .env("PITCHSIDE_WHATSAPP_APP_SECRET", APP_SECRET)
-            .env("PITCHSIDE_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN)
-            .env("PITCHSIDE_ADMIN_API_KEY", ADMIN_KEY)
-            .env("PITCHSIDE_STRIPE_WEBHOOK_SECRET", STRIPE_SECRET)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
+        // Each secret as its value, unless the environment names its stored secret.
+        for (variable, value) in SECRETS {
+            let stored = format!("{variable}_ARN");
+            if !extra_env.iter().any(|(k, _)| *k == stored) {
+                cmd.env(variable, value);
+            }
+        }
         for (k, v) in extra_env {
             cmd.env(k, v);
         }

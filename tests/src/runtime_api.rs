@@ -132,6 +132,34 @@ impl RuntimeApi {
     /// Starts a function binary against this API, with `env` (plus what the runtime
     /// client requires of the Lambda environment).
     pub fn spawn(&self, binary: &str, env: &[(String, String)]) -> Result<Child> {
+        self.command(binary, env, Stdio::inherit())
+            .spawn()
+            .with_context(|| {
+                format!(
+                    "spawning {}",
+                    FsPath::new(&crate::lambda_binary(binary)).display()
+                )
+            })
+    }
+
+    /// Runs a function that is expected to stop during its start: its exit status and
+    /// what it wrote to stderr.
+    pub async fn run_to_exit(
+        &self,
+        binary: &str,
+        env: &[(String, String)],
+    ) -> Result<(std::process::ExitStatus, String)> {
+        let child = self.command(binary, env, Stdio::piped()).spawn()?;
+        let out = tokio::time::timeout(crate::PATIENCE, child.wait_with_output())
+            .await
+            .context("the function did not stop in time")??;
+        Ok((
+            out.status,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+
+    fn command(&self, binary: &str, env: &[(String, String)], stderr: Stdio) -> Command {
         let path = crate::lambda_binary(binary);
         let mut cmd = Command::new(&path);
         cmd.env_clear()
@@ -143,13 +171,12 @@ impl RuntimeApi {
             .env("AWS_LAMBDA_LOG_GROUP_NAME", "test")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true);
         for (k, v) in env {
             cmd.env(k, v);
         }
-        cmd.spawn()
-            .with_context(|| format!("spawning {}", FsPath::new(&path).display()))
+        cmd
     }
 }
 

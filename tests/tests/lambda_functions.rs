@@ -19,23 +19,50 @@ fn sample(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect(&path)).unwrap()
 }
 
-/// An AWS-mode environment seeded with the sample organization, and the variables a
-/// function gets.
+/// An AWS-mode environment seeded with the sample organization, the sample secrets
+/// stored in Secrets Manager, and the variables every function gets.
 struct Fixture {
     env: Env,
     vars: Vec<(String, String)>,
+    /// Each sample secret's variable and the ARN of the secret holding it.
+    secrets: Vec<(String, String)>,
     store: DynamoStore,
     org: OrganizationId,
+}
+
+/// The secrets a function is given, as `template.yaml` gives them.
+fn wanted(function: &str) -> &'static [&'static str] {
+    match function {
+        "webhook" => &[
+            "PITCHSIDE_WHATSAPP_APP_SECRET",
+            "PITCHSIDE_WHATSAPP_VERIFY_TOKEN",
+        ],
+        "api" => &["PITCHSIDE_JWT_SECRET", "PITCHSIDE_ADMIN_API_KEY"],
+        "ws" | "sse" => &["PITCHSIDE_JWT_SECRET"],
+        _ => &[],
+    }
 }
 
 async fn fixture() -> Fixture {
     let env = Env::new(Mode::Aws).await;
     let meta = sample("sample-env.json");
-    let mut vars: Vec<(String, String)> = env.vars.clone();
-    for (k, v) in meta["values"].as_object().unwrap() {
-        vars.push((k.clone(), v.as_str().unwrap().to_string()));
-    }
+    // Not the gateway's secrets: each function gets the sample's, by ARN.
+    let vars: Vec<(String, String)> = env
+        .vars
+        .iter()
+        .filter(|(k, _)| !k.ends_with("_ARN"))
+        .cloned()
+        .collect();
     let sdk = pitchside_aws::sdk_config().await;
+    let sm = aws_sdk_secretsmanager::Client::new(&sdk);
+    let mut secrets = Vec::new();
+    for (k, v) in meta["values"].as_object().unwrap() {
+        let id = format!("{}/{k}", env.var("PITCHSIDE_TABLE").unwrap());
+        let arn = pitchside_aws::bootstrap::put_secret(&sm, &id, v.as_str().unwrap())
+            .await
+            .unwrap();
+        secrets.push((format!("{k}_ARN"), arn));
+    }
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         env.var("PITCHSIDE_TABLE").unwrap(),
@@ -72,12 +99,24 @@ async fn fixture() -> Fixture {
     Fixture {
         env,
         vars,
+        secrets,
         store,
         org,
     }
 }
 
 impl Fixture {
+    /// The variables `function` runs with: the shared ones and its own secrets' ARNs.
+    fn vars(&self, function: &str) -> Vec<(String, String)> {
+        let mut vars = self.vars.clone();
+        for (k, arn) in &self.secrets {
+            if wanted(function).contains(&k.trim_end_matches("_ARN")) {
+                vars.push((k.clone(), arn.clone()));
+            }
+        }
+        vars
+    }
+
     async fn queue(&self) -> SqsQueue {
         let sdk = pitchside_aws::sdk_config().await;
         SqsQueue::new(
@@ -99,10 +138,36 @@ impl Fixture {
 }
 
 #[tokio::test]
+async fn a_function_whose_secret_cannot_be_read_does_not_start_and_names_it() {
+    let f = fixture().await;
+    let api = RuntimeApi::start().await.unwrap();
+    let missing = format!("{}/never-stored", f.env.var("PITCHSIDE_TABLE").unwrap());
+    let mut vars = f.vars("webhook");
+    vars.retain(|(k, _)| k != "PITCHSIDE_WHATSAPP_APP_SECRET_ARN");
+    vars.push(("PITCHSIDE_WHATSAPP_APP_SECRET_ARN".into(), missing.clone()));
+    let (status, stderr) = api.run_to_exit("webhook", &vars).await.unwrap();
+    assert!(!status.success());
+    assert!(
+        stderr.contains("PITCHSIDE_WHATSAPP_APP_SECRET_ARN") && stderr.contains(&missing),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no such secret"), "{stderr}");
+    // And one given no secret that it wants names the variable to set.
+    let mut vars = f.vars("api");
+    vars.retain(|(k, _)| k != "PITCHSIDE_ADMIN_API_KEY_ARN");
+    let (status, stderr) = api.run_to_exit("api", &vars).await.unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("PITCHSIDE_ADMIN_API_KEY"), "{stderr}");
+    for (_, v) in sample("sample-env.json")["values"].as_object().unwrap() {
+        assert!(!stderr.contains(v.as_str().unwrap()), "{stderr}");
+    }
+}
+
+#[tokio::test]
 async fn webhook_answers_http_api_events_and_queues_only_signed_bodies() {
     let f = fixture().await;
     let api = RuntimeApi::start().await.unwrap();
-    let _fn = api.spawn("webhook", &f.vars).unwrap();
+    let _fn = api.spawn("webhook", &f.vars("webhook")).unwrap();
 
     let verify = api
         .invoke(sample("webhook-verify.json"))
@@ -147,7 +212,7 @@ async fn webhook_answers_http_api_events_and_queues_only_signed_bodies() {
 async fn worker_reports_the_bad_record_and_processes_the_good_one() {
     let f = fixture().await;
     let api = RuntimeApi::start().await.unwrap();
-    let _fn = api.spawn("worker", &f.vars).unwrap();
+    let _fn = api.spawn("worker", &f.vars("worker")).unwrap();
     let reply = api.invoke(sample("worker-sqs.json")).json().await.unwrap();
     assert_eq!(
         reply["batchItemFailures"],
@@ -174,7 +239,7 @@ async fn api_serves_catch_up_for_the_tokens_organization() {
     let f = fixture().await;
     f.append("one").await;
     let api = RuntimeApi::start().await.unwrap();
-    let _fn = api.spawn("api", &f.vars).unwrap();
+    let _fn = api.spawn("api", &f.vars("api")).unwrap();
     let reply = api
         .invoke(sample("api-catch-up.json"))
         .json()
@@ -196,7 +261,7 @@ async fn api_serves_catch_up_for_the_tokens_organization() {
 /// Gateway would for a vanished client.
 async fn ws_function(f: &Fixture) -> (Gateway, RuntimeApi, tokio::process::Child) {
     let gateway = f.env.start().await;
-    let mut vars = f.vars.clone();
+    let mut vars = f.vars("ws");
     vars.push(("PITCHSIDE_WS_ENDPOINT".into(), gateway.base.clone()));
     let api = RuntimeApi::start().await.unwrap();
     let function = api.spawn("ws", &vars).unwrap();
@@ -351,7 +416,7 @@ async fn sse_streams_the_log_then_polls_then_ends_with_a_retry_hint() {
     let f = fixture().await;
     f.append("one").await;
     f.append("two").await;
-    let mut vars = f.vars.clone();
+    let mut vars = f.vars("sse");
     vars.push(("PITCHSIDE_SSE_POLL_MS".into(), "100".into()));
     vars.push(("PITCHSIDE_SSE_LIFETIME_SECONDS".into(), "5".into()));
     let api = RuntimeApi::start().await.unwrap();
@@ -398,7 +463,7 @@ async fn sse_streams_the_log_then_polls_then_ends_with_a_retry_hint() {
 async fn worker_killed_mid_batch_is_retried_without_losing_or_doubling() {
     let f = fixture().await;
     let gateway = f.env.start().await;
-    let mut vars = f.vars.clone();
+    let mut vars = f.vars("worker");
     vars.push(("PITCHSIDE_WS_ENDPOINT".into(), gateway.base.clone()));
     let meta = sample("sample-env.json");
     let tok = token(

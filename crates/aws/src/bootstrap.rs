@@ -119,3 +119,35 @@ pub async fn create_queues(
         .unwrap_or_default();
     Ok((url, dlq_url))
 }
+
+/// Creates the secret `name` holding `value` (or puts `value` as its new current
+/// version, if it exists); answers its ARN.
+pub async fn put_secret(
+    client: &aws_sdk_secretsmanager::Client,
+    name: &str,
+    value: &str,
+) -> Result<String, StoreError> {
+    let created = client
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await;
+    match created {
+        Ok(out) => Ok(out.arn.unwrap_or_default()),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|se| se.is_resource_exists_exception()) =>
+        {
+            let out = client
+                .put_secret_value()
+                .secret_id(name)
+                .secret_string(value)
+                .send()
+                .await
+                .map_err(unavailable)?;
+            Ok(out.arn.unwrap_or_default())
+        }
+        Err(e) => Err(unavailable(e)),
+    }
+}

@@ -19,6 +19,7 @@ mod messages;
 mod quarantine;
 mod records;
 pub mod registry;
+pub mod secrets;
 pub mod sqs;
 mod tickets;
 pub mod wiring;
@@ -26,6 +27,7 @@ pub mod wiring;
 pub use apigw::ApiGatewayPusher;
 pub use dynamo::DynamoStore;
 pub use registry::DynamoRegistry;
+pub use secrets::SecretsManager;
 pub use sqs::SqsQueue;
 
 /// The SDK configuration from the environment (credentials, region, and

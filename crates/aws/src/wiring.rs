@@ -2,9 +2,12 @@
 //! local gateway in AWS mode start from.
 
 use super::{ApiGatewayPusher, DynamoRegistry, DynamoStore, SqsQueue, management_client};
-use pitchside_core::config::AwsSettings;
+use pitchside_core::clock::Clock;
+use pitchside_core::config::{AwsSettings, ConfigError, Settings};
 use pitchside_core::ports::Ports;
 use pitchside_core::ports::Pusher;
+use pitchside_core::ports::SecretStore;
+use pitchside_core::secrets::Keys;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -43,4 +46,18 @@ pub fn ports(
         Arc::new(pitchside_core::ports::Fanout(pushers)),
     );
     (ports, api_gateway)
+}
+
+/// The process's secrets: the configured values, and the stored ones read from Secrets
+/// Manager (whose client is built only when some secret is stored).
+pub async fn keys(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Keys, ConfigError> {
+    let store: Option<Arc<dyn SecretStore>> = if settings.stores_secrets() {
+        let sdk = super::sdk_config().await;
+        Some(Arc::new(super::SecretsManager::new(
+            aws_sdk_secretsmanager::Client::new(&sdk),
+        )))
+    } else {
+        None
+    };
+    Keys::load(settings, store, clock).await
 }

@@ -1,6 +1,7 @@
 //! `template.yaml` repeats limits the code holds: these hold it to them, so a change on
 //! one side only fails here rather than in production.
 
+use pitchside_core::config::{SecretName, wanted_by};
 use pitchside_domain::limits::MAX_RECEIVES;
 
 fn template() -> String {
@@ -54,7 +55,7 @@ fn list(v: &serde_yaml::Value) -> Vec<serde_yaml::Value> {
     }
 }
 
-/// The worker's and the api's: reading and writing records, queueing, pushing.
+/// The worker's: reading and writing records, queueing, pushing.
 const RECORDS_QUEUE_AND_PUSH: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:PutItem",
@@ -65,11 +66,28 @@ const RECORDS_QUEUE_AND_PUSH: &[&str] = &[
     "execute-api:ManageConnections",
 ];
 
+const READ_SECRET: &str = "secretsmanager:GetSecretValue";
+
 /// Each function's actions, as the README's "On AWS" lists them: what its code calls.
 const ALLOWED: [(&str, &[&str]); 5] = [
-    ("WebhookFunction", &["sqs:SendMessage", "dynamodb:PutItem"]),
+    (
+        "WebhookFunction",
+        &["sqs:SendMessage", "dynamodb:PutItem", READ_SECRET],
+    ),
     ("WorkerFunction", RECORDS_QUEUE_AND_PUSH),
-    ("ApiFunction", RECORDS_QUEUE_AND_PUSH),
+    (
+        "ApiFunction",
+        &[
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "sqs:SendMessage",
+            "execute-api:ManageConnections",
+            READ_SECRET,
+        ],
+    ),
     (
         "SseFunction",
         &[
@@ -77,6 +95,7 @@ const ALLOWED: [(&str, &[&str]); 5] = [
             "dynamodb:Query",
             "dynamodb:PutItem",
             "dynamodb:DeleteItem",
+            READ_SECRET,
         ],
     ),
     (
@@ -88,6 +107,7 @@ const ALLOWED: [(&str, &[&str]); 5] = [
             "dynamodb:DeleteItem",
             "dynamodb:Query",
             "execute-api:ManageConnections",
+            READ_SECRET,
         ],
     ),
 ];
@@ -186,5 +206,76 @@ fn cors_is_one_setting_that_opens_nothing_by_default() {
     let outputs = text(&doc["Outputs"]["ClientConfig"]["Value"]);
     for key in ["apiUrl", "sseUrl", "wsUrl"] {
         assert!(outputs.contains(key), "{outputs}");
+    }
+}
+
+/// The template's parameter holding each secret's ARN.
+fn parameter(name: SecretName) -> &'static str {
+    match name {
+        SecretName::JwtSecret => "JwtSecretArn",
+        SecretName::WhatsAppAppSecret => "WhatsAppAppSecretArn",
+        SecretName::WhatsAppVerifyToken => "WhatsAppVerifyTokenArn",
+        SecretName::StripeWebhookSecret => "StripeWebhookSecretArn",
+        SecretName::AdminApiKey => "AdminApiKeyArn",
+    }
+}
+
+#[test]
+fn each_function_reads_only_its_own_secrets_at_run_time() {
+    assert!(
+        !template().contains("{{resolve:"),
+        "no secret is resolved into an environment at deploy time"
+    );
+    let doc: serde_yaml::Value = serde_yaml::from_str(&template()).unwrap();
+    let globals = text(&doc["Globals"]["Function"]["Environment"]);
+    for n in SecretName::ALL {
+        assert!(
+            !globals.contains(n.variable()),
+            "every function gets {}",
+            n.variable()
+        );
+    }
+    let functions = [
+        ("ApiFunction", wanted_by::API),
+        ("SseFunction", wanted_by::SSE),
+        ("WsFunction", wanted_by::WS),
+        ("WebhookFunction", wanted_by::WEBHOOK),
+        ("WorkerFunction", wanted_by::WORKER),
+    ];
+    for (function, wanted) in functions {
+        let props = resource(function)["Properties"].clone();
+        let env = props["Environment"]["Variables"]
+            .as_mapping()
+            .cloned()
+            .unwrap_or_default();
+        let granted: Vec<String> = list(&props["Policies"])
+            .iter()
+            .flat_map(|p| list(&p["Statement"]))
+            .filter(|s| list(&s["Action"]).iter().any(|a| text(a) == READ_SECRET))
+            .map(|s| text(&s["Resource"]))
+            .collect();
+        let granted = granted.join(",");
+        for n in SecretName::ALL {
+            let given = env.get(n.arn_variable());
+            assert_eq!(
+                given.is_some(),
+                wanted.contains(&n),
+                "{function} and {}",
+                n.arn_variable()
+            );
+            if let Some(v) = given {
+                assert!(text(v).contains(parameter(n)), "{function}: {}", text(v));
+            }
+            assert!(
+                env.get(n.variable()).is_none(),
+                "{function} holds a secret's value"
+            );
+            assert_eq!(
+                granted.contains(parameter(n)),
+                wanted.contains(&n),
+                "{function} may read {}: {granted}",
+                parameter(n)
+            );
+        }
     }
 }

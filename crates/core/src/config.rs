@@ -35,6 +35,7 @@ pub const WS_RATE: &str = "PITCHSIDE_WS_RATE";
 pub const WS_BURST: &str = "PITCHSIDE_WS_BURST";
 pub const HEADER_TIMEOUT_SECONDS: &str = "PITCHSIDE_HEADER_TIMEOUT_SECONDS";
 pub const MAX_PENDING_CONNECTIONS: &str = "PITCHSIDE_MAX_PENDING_CONNECTIONS";
+pub const SECRETS_REFRESH_SECONDS: &str = "PITCHSIDE_SECRETS_REFRESH_SECONDS";
 
 /// A setting that stops start-up, named so the operator knows what to fix. The value is
 /// never repeated: it may be a secret.
@@ -78,6 +79,99 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// The secrets. Each is given as its value (`PITCHSIDE_X`) or as the Secrets Manager
+/// secret that holds it (`PITCHSIDE_X_ARN`, an ARN or a name), read at start and again
+/// every `PITCHSIDE_SECRETS_REFRESH_SECONDS`, so a rotated secret takes effect without a
+/// deploy and each function is given only the ones it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretName {
+    JwtSecret,
+    WhatsAppAppSecret,
+    WhatsAppVerifyToken,
+    /// Optional wherever it is wanted: while unset, Stripe's route answers 503.
+    StripeWebhookSecret,
+    AdminApiKey,
+}
+
+impl SecretName {
+    /// Every secret: what the local gateway, which serves every route, wants.
+    pub const ALL: [SecretName; 5] = [
+        SecretName::JwtSecret,
+        SecretName::WhatsAppAppSecret,
+        SecretName::WhatsAppVerifyToken,
+        SecretName::StripeWebhookSecret,
+        SecretName::AdminApiKey,
+    ];
+
+    /// The variable holding the value itself.
+    pub fn variable(self) -> &'static str {
+        match self {
+            SecretName::JwtSecret => JWT_SECRET,
+            SecretName::WhatsAppAppSecret => WHATSAPP_APP_SECRET,
+            SecretName::WhatsAppVerifyToken => WHATSAPP_VERIFY_TOKEN,
+            SecretName::StripeWebhookSecret => STRIPE_WEBHOOK_SECRET,
+            SecretName::AdminApiKey => ADMIN_API_KEY,
+        }
+    }
+
+    /// The variable naming the Secrets Manager secret that holds the value.
+    pub fn arn_variable(self) -> &'static str {
+        match self {
+            SecretName::JwtSecret => "PITCHSIDE_JWT_SECRET_ARN",
+            SecretName::WhatsAppAppSecret => "PITCHSIDE_WHATSAPP_APP_SECRET_ARN",
+            SecretName::WhatsAppVerifyToken => "PITCHSIDE_WHATSAPP_VERIFY_TOKEN_ARN",
+            SecretName::StripeWebhookSecret => "PITCHSIDE_STRIPE_WEBHOOK_SECRET_ARN",
+            SecretName::AdminApiKey => "PITCHSIDE_ADMIN_API_KEY_ARN",
+        }
+    }
+
+    fn required(self) -> bool {
+        self != SecretName::StripeWebhookSecret
+    }
+
+    /// Whether `value` is usable as this secret; the problem, never the value, if not.
+    /// The same rule for a value from the environment and one read from the store.
+    pub fn check(self, value: &str) -> Result<(), String> {
+        match self {
+            _ if value.trim().is_empty() => Err("is empty".into()),
+            SecretName::JwtSecret => hs256(value).map(drop),
+            SecretName::AdminApiKey if value.len() < MIN_ADMIN_KEY => {
+                Err(format!("must be at least {MIN_ADMIN_KEY} characters"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The secrets each Lambda function wants (the others it neither requires nor reads):
+/// `template.yaml` gives each function exactly these, and a policy for their ARNs.
+pub mod wanted_by {
+    use super::SecretName::{self, *};
+
+    pub const API: &[SecretName] = &[JwtSecret, AdminApiKey];
+    pub const SSE: &[SecretName] = &[JwtSecret];
+    pub const WS: &[SecretName] = &[JwtSecret];
+    pub const WEBHOOK: &[SecretName] =
+        &[WhatsAppAppSecret, WhatsAppVerifyToken, StripeWebhookSecret];
+    pub const WORKER: &[SecretName] = &[];
+}
+
+/// The key that verifies HS256 tokens, from the shared secret.
+pub fn hs256(secret: &str) -> Result<TokenKey, String> {
+    TokenKey::hs256(secret.as_bytes().to_vec()).map_err(|e| match e {
+        KeyError::SecretTooShort => "must be at least 32 bytes".to_string(),
+        KeyError::UnrecognisedPem => e.to_string(),
+    })
+}
+
+/// A secret as configured: its value, or the id of the stored secret holding it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provided<T> {
+    Value(T),
+    /// A Secrets Manager secret id (an ARN or a name), from `PITCHSIDE_X_ARN`.
+    Stored(String),
+}
+
 /// Where the AWS backend's resources are (`PITCHSIDE_BACKEND=aws`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AwsSettings {
@@ -117,13 +211,17 @@ pub struct Settings {
     pub addr: SocketAddr,
     pub data_dir: PathBuf,
     pub backend: Backend,
-    pub token_key: TokenKey,
+    /// The token key: HS256's secret (a value or stored), or RS256/ES256's public key.
+    /// Each secret is `None` only when it was not wanted (or is optional) and not set.
+    pub token_key: Option<Provided<TokenKey>>,
     pub jwt_issuer: Option<String>,
     pub jwt_audience: Option<String>,
-    pub whatsapp_app_secret: Secret,
-    pub whatsapp_verify_token: Secret,
-    pub stripe_webhook_secret: Option<Secret>,
-    pub admin_api_key: Secret,
+    pub whatsapp_app_secret: Option<Provided<Secret>>,
+    pub whatsapp_verify_token: Option<Provided<Secret>>,
+    pub stripe_webhook_secret: Option<Provided<Secret>>,
+    pub admin_api_key: Option<Provided<Secret>>,
+    /// How long a secret read from the store is used before it is read again.
+    pub secrets_refresh: Duration,
     /// How long the event log keeps events (and dedup records).
     pub retention: std::time::Duration,
     /// Present exactly when the backend is `aws`.
@@ -159,10 +257,46 @@ const MIN_ADMIN_KEY: usize = 16;
 
 impl Settings {
     /// Reads every setting through `get`, which answers a variable's value (unset and
-    /// empty are the same).
+    /// empty are the same), wanting every secret: the local gateway's settings.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        Settings::wanting(get, &SecretName::ALL)
+    }
+
+    /// As `from_lookup`, wanting only the secrets in `wanted` (a function's): those
+    /// must be set (the Stripe secret is always optional), the others are not read.
+    pub fn wanting(
+        get: impl Fn(&str) -> Option<String>,
+        wanted: &[SecretName],
+    ) -> Result<Settings, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let required = |k: &'static str| get(k).ok_or_else(|| bad(k, "is required but not set"));
+        let secret = |name: SecretName| -> Result<Option<Provided<String>>, ConfigError> {
+            if !wanted.contains(&name) {
+                return Ok(None);
+            }
+            let (var, arn) = (name.variable(), name.arn_variable());
+            match (get(var), get(arn)) {
+                (Some(_), Some(_)) => Err(bad(var, format!("set either it or {arn}, not both"))),
+                (Some(v), None) => {
+                    name.check(&v).map_err(|problem| bad(var, problem))?;
+                    Ok(Some(Provided::Value(v)))
+                }
+                (None, Some(id)) => Ok(Some(Provided::Stored(id.trim().to_string()))),
+                (None, None) if name.required() => Err(bad(
+                    var,
+                    format!(
+                        "is required but not set (or {arn}, the Secrets Manager secret holding it)"
+                    ),
+                )),
+                (None, None) => Ok(None),
+            }
+        };
+        let as_secret = |p: Option<Provided<String>>| {
+            p.map(|p| match p {
+                Provided::Value(v) => Provided::Value(Secret::new(v)),
+                Provided::Stored(id) => Provided::Stored(id),
+            })
+        };
 
         let addr = match get(ADDR) {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -179,8 +313,11 @@ impl Settings {
             Some("aws") => Backend::Aws,
             Some(_) => return Err(bad(BACKEND, "must be `embedded` or `aws`")),
         };
-        let token_key = match (get(JWT_SECRET), get(JWT_PUBLIC_KEY)) {
-            (Some(_), Some(_)) => {
+        let token_key = if !wanted.contains(&SecretName::JwtSecret) {
+            None
+        } else if let Some(pem) = get(JWT_PUBLIC_KEY) {
+            let jwt = SecretName::JwtSecret;
+            if get(jwt.variable()).is_some() || get(jwt.arn_variable()).is_some() {
                 return Err(bad(
                     JWT_SECRET,
                     format!(
@@ -188,29 +325,28 @@ impl Settings {
                     ),
                 ));
             }
-            (None, None) => {
-                return Err(bad(
-                    JWT_SECRET,
-                    format!("is required (or {JWT_PUBLIC_KEY} for RS256/ES256)"),
-                ));
-            }
-            (Some(secret), None) => TokenKey::hs256(secret.into_bytes()).map_err(|e| match e {
-                KeyError::SecretTooShort => bad(JWT_SECRET, "must be at least 32 bytes"),
-                KeyError::UnrecognisedPem => bad(JWT_SECRET, e.to_string()),
-            })?,
-            (None, Some(pem)) => {
-                // Operators often pass PEM through one-line parameters with literal \n.
-                let pem = pem.replace("\\n", "\n");
-                TokenKey::from_public_pem(&pem).map_err(|e| bad(JWT_PUBLIC_KEY, e.to_string()))?
+            // Operators often pass PEM through one-line parameters with literal \n.
+            let pem = pem.replace("\\n", "\n");
+            Some(Provided::Value(
+                TokenKey::from_public_pem(&pem).map_err(|e| bad(JWT_PUBLIC_KEY, e.to_string()))?,
+            ))
+        } else {
+            match secret(SecretName::JwtSecret).map_err(|e| ConfigError {
+                problem: if e.problem.starts_with("is required") {
+                    format!("{} (or {JWT_PUBLIC_KEY} for RS256/ES256)", e.problem)
+                } else {
+                    e.problem
+                },
+                ..e
+            })? {
+                Some(Provided::Value(v)) => Some(Provided::Value(
+                    hs256(&v).map_err(|problem| bad(JWT_SECRET, problem))?,
+                )),
+                Some(Provided::Stored(id)) => Some(Provided::Stored(id)),
+                None => None,
             }
         };
-        let admin_api_key = required(ADMIN_API_KEY)?;
-        if admin_api_key.len() < MIN_ADMIN_KEY {
-            return Err(bad(
-                ADMIN_API_KEY,
-                format!("must be at least {MIN_ADMIN_KEY} characters"),
-            ));
-        }
+        let admin_api_key = as_secret(secret(SecretName::AdminApiKey)?);
         let number = |name: &'static str, default: u64, range: std::ops::RangeInclusive<u64>| {
             match get(name) {
                 None => Ok(default),
@@ -264,10 +400,11 @@ impl Settings {
             token_key,
             jwt_issuer: get(JWT_ISSUER),
             jwt_audience: get(JWT_AUDIENCE),
-            whatsapp_app_secret: Secret::new(required(WHATSAPP_APP_SECRET)?),
-            whatsapp_verify_token: Secret::new(required(WHATSAPP_VERIFY_TOKEN)?),
-            stripe_webhook_secret: get(STRIPE_WEBHOOK_SECRET).map(Secret::new),
-            admin_api_key: Secret::new(admin_api_key),
+            whatsapp_app_secret: as_secret(secret(SecretName::WhatsAppAppSecret)?),
+            whatsapp_verify_token: as_secret(secret(SecretName::WhatsAppVerifyToken)?),
+            stripe_webhook_secret: as_secret(secret(SecretName::StripeWebhookSecret)?),
+            admin_api_key,
+            secrets_refresh: Duration::from_secs(number(SECRETS_REFRESH_SECONDS, 300, 1..=86_400)?),
             retention: Duration::from_secs(retention_days * 24 * 3600),
             aws,
             sse,
@@ -283,12 +420,31 @@ impl Settings {
         })
     }
 
+    /// Whether any secret is to be read from the secret store.
+    pub fn stores_secrets(&self) -> bool {
+        fn stored<T>(p: &Option<Provided<T>>) -> bool {
+            matches!(p, Some(Provided::Stored(_)))
+        }
+        stored(&self.token_key)
+            || stored(&self.whatsapp_app_secret)
+            || stored(&self.whatsapp_verify_token)
+            || stored(&self.stripe_webhook_secret)
+            || stored(&self.admin_api_key)
+    }
+
     /// As `from_lookup`, with the development values filling what is unset.
     pub fn demo_from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
         Settings::from_lookup(|k| {
             get(k).filter(|v| !v.trim().is_empty()).or_else(|| {
-                // A configured public key replaces the demo secret rather than clashing.
+                // A configured public key, or a stored secret, replaces the demo value
+                // rather than clashing with it.
                 if k == JWT_SECRET && get(JWT_PUBLIC_KEY).is_some() {
+                    return None;
+                }
+                let stored = SecretName::ALL.iter().any(|n| {
+                    n.variable() == k && get(n.arn_variable()).is_some_and(|v| !v.trim().is_empty())
+                });
+                if stored {
                     return None;
                 }
                 DEMO_VALUES
@@ -396,11 +552,15 @@ mod tests {
             .filter(|(k, _)| *k != JWT_SECRET)
             .collect();
         pairs.push((JWT_PUBLIC_KEY, &pem));
+        let algorithm = |s: Settings| match s.token_key {
+            Some(Provided::Value(k)) => k.algorithm(),
+            other => panic!("{other:?}"),
+        };
         let s = Settings::from_lookup(env(&pairs)).unwrap();
-        assert_eq!(s.token_key.algorithm(), jsonwebtoken::Algorithm::ES256);
+        assert_eq!(algorithm(s), jsonwebtoken::Algorithm::ES256);
         // And --demo does not add its secret next to it.
         let s = Settings::demo_from_lookup(env(&[(JWT_PUBLIC_KEY, &pem)])).unwrap();
-        assert_eq!(s.token_key.algorithm(), jsonwebtoken::Algorithm::ES256);
+        assert_eq!(algorithm(s), jsonwebtoken::Algorithm::ES256);
     }
 
     #[test]
@@ -485,11 +645,102 @@ mod tests {
     fn demo_fills_only_what_is_unset() {
         let s =
             Settings::demo_from_lookup(env(&[(ADMIN_API_KEY, "an-operator-chosen-key")])).unwrap();
-        assert_eq!(s.admin_api_key.expose(), "an-operator-chosen-key");
+        assert_eq!(value(&s.admin_api_key), "an-operator-chosen-key");
         assert_eq!(
-            s.whatsapp_verify_token.expose(),
+            value(&s.whatsapp_verify_token),
             "pitchside-demo-verify-token"
         );
+        // A stored secret is not shadowed by a demo value.
+        let arn = SecretName::WhatsAppAppSecret.arn_variable();
+        let s = Settings::demo_from_lookup(env(&[(arn, "pitchside/app-secret")])).unwrap();
+        assert_eq!(
+            s.whatsapp_app_secret,
+            Some(Provided::Stored("pitchside/app-secret".into()))
+        );
+    }
+
+    fn value(p: &Option<Provided<Secret>>) -> &str {
+        match p {
+            Some(Provided::Value(s)) => s.expose(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_function_wants_only_its_secrets() {
+        // The worker wants none: nothing secret is needed, or read when set.
+        let s = Settings::wanting(env(&[]), &[]).unwrap();
+        assert!(s.token_key.is_none() && s.admin_api_key.is_none());
+        let s = Settings::wanting(env(&complete()), &[]).unwrap();
+        assert!(s.whatsapp_app_secret.is_none());
+        // The webhook wants Meta's two (and Stripe's, if set) and not the token key.
+        let webhook = [
+            SecretName::WhatsAppAppSecret,
+            SecretName::WhatsAppVerifyToken,
+            SecretName::StripeWebhookSecret,
+        ];
+        let err = Settings::wanting(env(&[(WHATSAPP_APP_SECRET, "x")]), &webhook).unwrap_err();
+        assert_eq!(err.variable, WHATSAPP_VERIFY_TOKEN);
+        assert!(
+            err.problem.contains("PITCHSIDE_WHATSAPP_VERIFY_TOKEN_ARN"),
+            "{err}"
+        );
+        let s = Settings::wanting(
+            env(&[(WHATSAPP_APP_SECRET, "x"), (WHATSAPP_VERIFY_TOKEN, "y")]),
+            &webhook,
+        )
+        .unwrap();
+        assert!(s.token_key.is_none() && s.stripe_webhook_secret.is_none());
+    }
+
+    #[test]
+    fn a_secret_may_be_named_in_the_store_instead() {
+        let mut pairs: Vec<_> = complete()
+            .into_iter()
+            .filter(|(k, _)| *k != ADMIN_API_KEY && *k != JWT_SECRET)
+            .collect();
+        pairs.push((
+            "PITCHSIDE_ADMIN_API_KEY_ARN",
+            "arn:aws:secretsmanager:eu-west-2:1:secret:admin-Ab12Cd",
+        ));
+        pairs.push(("PITCHSIDE_JWT_SECRET_ARN", "pitchside/jwt"));
+        let s = Settings::from_lookup(env(&pairs)).unwrap();
+        assert_eq!(
+            s.admin_api_key,
+            Some(Provided::Stored(
+                "arn:aws:secretsmanager:eu-west-2:1:secret:admin-Ab12Cd".into()
+            ))
+        );
+        assert!(matches!(&s.token_key, Some(Provided::Stored(id)) if id == "pitchside/jwt"));
+        assert_eq!(s.secrets_refresh, Duration::from_secs(300));
+        // Both ways at once is a mistake, named.
+        pairs.push((ADMIN_API_KEY, "an-operator-chosen-key"));
+        let err = Settings::from_lookup(env(&pairs)).unwrap_err();
+        assert_eq!(err.variable, ADMIN_API_KEY);
+        // As is a stored HS256 secret beside a public key.
+        let mut pairs = complete();
+        pairs.retain(|(k, _)| *k != JWT_SECRET);
+        pairs.push(("PITCHSIDE_JWT_SECRET_ARN", "pitchside/jwt"));
+        pairs.push((JWT_PUBLIC_KEY, "-----BEGIN PUBLIC KEY-----"));
+        assert_eq!(
+            Settings::from_lookup(env(&pairs)).unwrap_err().variable,
+            JWT_SECRET
+        );
+        let mut pairs = complete();
+        pairs.push((SECRETS_REFRESH_SECONDS, "0"));
+        assert_eq!(
+            Settings::from_lookup(env(&pairs)).unwrap_err().variable,
+            SECRETS_REFRESH_SECONDS
+        );
+    }
+
+    #[test]
+    fn the_rules_of_a_secret_hold_for_a_stored_value_too() {
+        assert!(SecretName::JwtSecret.check("short").is_err());
+        assert!(SecretName::JwtSecret.check(&"x".repeat(32)).is_ok());
+        assert!(SecretName::AdminApiKey.check("tiny").is_err());
+        assert!(SecretName::WhatsAppAppSecret.check("  ").is_err());
+        assert!(SecretName::WhatsAppVerifyToken.check("t").is_ok());
     }
 
     #[test]

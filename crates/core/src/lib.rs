@@ -7,3 +7,4 @@ pub mod clock;
 pub mod config;
 pub mod live;
 pub mod ports;
+pub mod secrets;

@@ -334,7 +334,10 @@ async fn a_ticket_is_good_once_and_only_until_it_expires() {
     let key = TokenKey::hs256(b"a-test-secret-of-at-least-32-bytes!!".to_vec()).unwrap();
     let verifier = TokenVerifier::new(&key, None, None).unwrap();
     let auth = Authenticator::new(
-        verifier,
+        Some(std::sync::Arc::new(pitchside_core::secrets::Live::fixed(
+            pitchside_core::config::SecretName::JwtSecret,
+            pitchside_core::secrets::TokenKeys { key, verifier },
+        ))),
         w.ports.directory.clone(),
         w.ports.tickets.clone(),
         w.clock.clone(),

@@ -3,6 +3,7 @@
 use pitchside_core::config::{self, Settings};
 use pitchside_core::ports::Ports;
 use pitchside_core::ports::{Organization, Player, StoreError};
+use pitchside_core::secrets::Keys;
 use pitchside_domain::auth::{Claims, Membership, Role, TokenKey, sign_hs256};
 use pitchside_domain::ids::{OrganizationId, PhoneNumberId, PlayerId, UserId};
 use std::net::SocketAddr;
@@ -65,8 +66,10 @@ pub async fn seed(ports: &Ports) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn demo_token(settings: &Settings) -> Option<String> {
-    let TokenKey::Hs256(secret) = &settings.token_key else {
+/// A token for the demo's admin, when tokens are HS256 (a configured or stored secret).
+pub async fn token(settings: &Settings, keys: &Keys) -> Option<String> {
+    let tokens = keys.tokens.as_ref()?.current().await;
+    let TokenKey::Hs256(secret) = &tokens.key else {
         return None;
     };
     let claims = Claims {
@@ -84,7 +87,7 @@ fn demo_token(settings: &Settings) -> Option<String> {
 }
 
 /// Prints the development values, a token and the commands to try.
-pub fn print_guide(settings: &Settings, addr: SocketAddr) {
+pub fn print_guide(token: Option<String>, addr: SocketAddr) {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "pitchside".into());
@@ -93,15 +96,23 @@ pub fn print_guide(settings: &Settings, addr: SocketAddr) {
     out.push_str("\nPitchside demo\n==============\n");
     out.push_str("Development values (for this machine only; set the variables to override):\n");
     for (name, value) in config::DEMO_VALUES {
-        let shown =
-            std::env::var(name).map_or(value.to_string(), |_| "(from your environment)".into());
+        let stored = config::SecretName::ALL
+            .into_iter()
+            .find(|n| n.variable() == name)
+            .and_then(|n| std::env::var(n.arn_variable()).ok())
+            .filter(|v| !v.trim().is_empty());
+        let shown = match (std::env::var(name), stored) {
+            (_, Some(id)) => format!("(from the stored secret {id})"),
+            (Ok(_), None) => "(from your environment)".into(),
+            (Err(_), None) => value.to_string(),
+        };
         out.push_str(&format!("  {name}={shown}\n"));
     }
     out.push_str(&format!(
         "\nOrganization `{ORG}`: WhatsApp number {PHONE_NUMBER_ID}, admin user `{ADMIN}`, players {}.\n",
         PLAYERS.map(|(p, _, _)| p).join(", ")
     ));
-    match demo_token(settings) {
+    match token {
         Some(token) => {
             out.push_str(&format!("\nA token for `{ADMIN}` (valid {TOKEN_HOURS} h):\n  {token}\n"));
             out.push_str(&format!(

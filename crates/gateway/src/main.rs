@@ -47,6 +47,10 @@ enum Command {
         /// The queue's name (the dead-letter queue is `<name>-dlq`).
         #[arg(long, default_value = "pitchside-inbound")]
         queue: String,
+        /// Also stores each secret in Secrets Manager under this prefix (its value from
+        /// the environment, else the demo's) and prints the `_ARN` settings naming them.
+        #[arg(long, value_name = "PREFIX")]
+        secrets: Option<String>,
     },
 }
 
@@ -59,7 +63,11 @@ async fn main() -> std::process::ExitCode {
             serve::run(demo).await
         }
         Command::Simulate(args) => simulate::run(*args).await,
-        Command::AwsBootstrap { table, queue } => serve::aws_bootstrap(&table, &queue).await,
+        Command::AwsBootstrap {
+            table,
+            queue,
+            secrets,
+        } => serve::aws_bootstrap(&table, &queue, secrets.as_deref()).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

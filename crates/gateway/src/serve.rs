@@ -8,7 +8,6 @@ use pitchside_core::app::authn::Authenticator;
 use pitchside_core::config::{self, Settings, SseFollow};
 use pitchside_core::live::{Hub, MemoryRegistry};
 use pitchside_core::ports::Ports;
-use pitchside_domain::auth::TokenVerifier;
 use pitchside_domain::limits::MAX_RECEIVES;
 use pitchside_embedded::{Db, SqliteQueue, SqliteStore};
 use pitchside_http::routes;
@@ -38,14 +37,11 @@ pub async fn run(demo_mode: bool) -> Result<()> {
 
     let hub = Arc::new(Hub::new(settings.subscriber_buffer));
     let (ports, ws_delivery, where_) = backend(&settings, addr, hub.clone()).await?;
-    let verifier = TokenVerifier::new(
-        &settings.token_key,
-        settings.jwt_issuer.as_deref(),
-        settings.jwt_audience.as_deref(),
-    )
-    .with_context(|| format!("{}: unusable key", config::JWT_PUBLIC_KEY))?;
+    let keys = pitchside_aws::wiring::keys(&settings, ports.clock.clone())
+        .await
+        .context("reading the secrets")?;
     let auth = Authenticator::new(
-        verifier,
+        keys.tokens.clone(),
         ports.directory.clone(),
         ports.tickets.clone(),
         ports.clock.clone(),
@@ -59,6 +55,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         ports: ports.clone(),
         hub,
         auth,
+        keys: Arc::new(keys),
         settings: Arc::new(settings),
         sockets,
         ws_delivery,
@@ -79,7 +76,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     // asked for port 0.
     println!("pitchside listening on http://{addr}");
     if demo_mode {
-        demo::print_guide(&state.settings, addr);
+        demo::print_guide(demo::token(&state.settings, &state.keys).await, addr);
     }
     info!(%addr, backend = %where_, "gateway started");
 
@@ -192,7 +189,7 @@ async fn retention(store: Arc<SqliteStore>, keep: std::time::Duration) {
 }
 
 /// `pitchside aws-bootstrap`.
-pub async fn aws_bootstrap(table: &str, queue: &str) -> Result<()> {
+pub async fn aws_bootstrap(table: &str, queue: &str, secrets: Option<&str>) -> Result<()> {
     let sdk = pitchside_aws::sdk_config().await;
     pitchside_aws::bootstrap::create_table(&aws_sdk_dynamodb::Client::new(&sdk), table)
         .await
@@ -208,6 +205,26 @@ pub async fn aws_bootstrap(table: &str, queue: &str) -> Result<()> {
     println!("{}={table}", config::TABLE);
     println!("{}={url}", config::QUEUE_URL);
     println!("{}={dlq}", config::DEAD_LETTER_QUEUE_URL);
+    if let Some(prefix) = secrets {
+        // Each secret's value from the environment, else the demo's; stored as the
+        // deployment stores them, one secret each, and named by ARN.
+        let client = aws_sdk_secretsmanager::Client::new(&sdk);
+        for name in config::SecretName::ALL {
+            let value = std::env::var(name.variable()).ok().or_else(|| {
+                config::DEMO_VALUES
+                    .iter()
+                    .find(|(k, _)| *k == name.variable())
+                    .map(|(_, v)| v.to_string())
+            });
+            let Some(value) = value else { continue };
+            let short = name.variable().trim_start_matches("PITCHSIDE_");
+            let id = format!("{prefix}/{}", short.to_ascii_lowercase().replace('_', "-"));
+            let arn = pitchside_aws::bootstrap::put_secret(&client, &id, &value)
+                .await
+                .with_context(|| format!("storing secret {id}"))?;
+            println!("{}={arn}", name.arn_variable());
+        }
+    }
     Ok(())
 }
 

@@ -16,6 +16,8 @@ use axum::http::{HeaderMap, StatusCode};
 use pitchside_core::app::admin::{API_KEY_HEADER, check_api_key, parse_body};
 use pitchside_core::app::authn::credential;
 use pitchside_core::app::{ApiError, ErrorKind};
+use pitchside_core::config::SecretName;
+use pitchside_core::secrets::Keys;
 use pitchside_domain::auth::{Claims, Principal};
 use serde::de::DeserializeOwned;
 
@@ -73,10 +75,8 @@ impl FromRequestParts<AppState> for AdminKey {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<AdminKey, HttpError> {
-        check_api_key(
-            header(&parts.headers, API_KEY_HEADER),
-            state.settings.admin_api_key.expose(),
-        )?;
+        let expected = Keys::current(&state.keys.admin_api_key, SecretName::AdminApiKey).await?;
+        check_api_key(header(&parts.headers, API_KEY_HEADER), expected.expose())?;
         Ok(AdminKey)
     }
 }

@@ -6,6 +6,7 @@ use pitchside_core::app::scoring::ScoreCache;
 use pitchside_core::config::Settings;
 use pitchside_core::live::Hub;
 use pitchside_core::ports::Ports;
+use pitchside_core::secrets::Keys;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -14,6 +15,8 @@ pub struct AppState {
     /// In-process push: SSE streams and local WebSocket connections subscribe here.
     pub hub: Arc<Hub>,
     pub auth: Authenticator,
+    /// The secrets this process was given, as they are now.
+    pub keys: Arc<Keys>,
     pub settings: Arc<Settings>,
     /// The WebSocket connections this process holds, for the `@connections` endpoint.
     pub sockets: Arc<LocalSockets>,

@@ -3,19 +3,22 @@
 
 use anyhow::{Context, Result, bail};
 use pitchside_core::app::authn::Authenticator;
-use pitchside_core::config::{self, Settings};
+use pitchside_core::config::{self, SecretName, Settings};
 use pitchside_core::live::Hub;
 use pitchside_core::ports::Ports;
-use pitchside_domain::auth::TokenVerifier;
+use pitchside_core::secrets::Keys;
 use pitchside_http::sockets::LocalSockets;
 use pitchside_http::state::{AppState, SseSource, WsDelivery};
 use std::sync::Arc;
 
 pub use pitchside_http::logging;
 
-/// The settings, which must name the AWS backend.
-pub fn settings() -> Result<Settings> {
-    let s = Settings::from_lookup(|k| std::env::var(k).ok()).context("invalid configuration")?;
+pub use pitchside_core::config::wanted_by as wants;
+
+/// The settings, which must name the AWS backend, with the secrets in `wanted`.
+pub fn settings(wanted: &[SecretName]) -> Result<Settings> {
+    let s =
+        Settings::wanting(|k| std::env::var(k).ok(), wanted).context("invalid configuration")?;
     if s.aws.is_none() {
         bail!(
             "{}: the Lambda functions run on the AWS backend; set it to `aws`",
@@ -38,31 +41,35 @@ pub fn ports(settings: &Settings, sdk: &aws_config::SdkConfig) -> Ports {
     .0
 }
 
-pub fn authenticator(settings: &Settings, ports: &Ports) -> Result<Authenticator> {
-    let verifier = TokenVerifier::new(
-        &settings.token_key,
-        settings.jwt_issuer.as_deref(),
-        settings.jwt_audience.as_deref(),
-    )
-    .with_context(|| format!("{}: unusable key", config::JWT_PUBLIC_KEY))?;
-    Ok(Authenticator::new(
-        verifier,
+/// The function's secrets, the stored ones read now (a missing or unreadable one stops
+/// the start, naming it).
+pub async fn keys(settings: &Settings, ports: &Ports) -> Result<Keys> {
+    pitchside_aws::wiring::keys(settings, ports.clock.clone())
+        .await
+        .context("reading the secrets")
+}
+
+pub fn authenticator(keys: &Keys, ports: &Ports) -> Authenticator {
+    Authenticator::new(
+        keys.tokens.clone(),
         ports.directory.clone(),
         ports.tickets.clone(),
         ports.clock.clone(),
-    ))
+    )
 }
 
 /// The state the HTTP functions serve their routes with.
-pub async fn http_state() -> Result<AppState> {
-    let settings = settings()?;
+pub async fn http_state(wanted: &[SecretName]) -> Result<AppState> {
+    let settings = settings(wanted)?;
     let ports = ports(&settings, &pitchside_aws::sdk_config().await);
-    let auth = authenticator(&settings, &ports)?;
+    let keys = keys(&settings, &ports).await?;
+    let auth = authenticator(&keys, &ports);
     let buffer = settings.subscriber_buffer;
     Ok(AppState {
         ports,
         hub: Arc::new(Hub::new(buffer)),
         auth,
+        keys: Arc::new(keys),
         settings: Arc::new(settings),
         sockets: Arc::new(LocalSockets::new(buffer)),
         ws_delivery: WsDelivery::Management,
@@ -84,14 +91,15 @@ pub fn with_lambda_request_id(mut req: lambda_http::Request) -> lambda_http::Req
     req
 }
 
-/// Runs an HTTP function (API Gateway or Function URL) serving `routes`, buffered or
-/// streamed.
+/// Runs an HTTP function (API Gateway or Function URL) serving `routes` with the
+/// secrets it wants, buffered or streamed.
 pub async fn serve_http(
     routes: fn(AppState) -> axum::Router,
+    wanted: &[SecretName],
     streaming: bool,
 ) -> Result<(), lambda_http::Error> {
     logging::init();
-    let state = http_state().await?;
+    let state = http_state(wanted).await?;
     let app = tower::ServiceBuilder::new()
         .map_request(with_lambda_request_id)
         .service(routes(state));

@@ -1,11 +1,12 @@
 //! Turning what a request presents (a bearer token, the cookie, a ticket) into a
 //! principal, and issuing tickets.
 
-use super::ApiError;
+use super::{ApiError, ErrorKind};
 use crate::clock::Clock;
 use crate::ports::{Directory, TicketGrant, TicketStore};
+use crate::secrets::{Live, TokenKeys};
 use chrono::Duration;
-use pitchside_domain::auth::{AuthError, Claims, Principal, TokenVerifier, authorize};
+use pitchside_domain::auth::{AuthError, Claims, Principal, authorize};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -57,7 +58,9 @@ fn digest(ticket: &str) -> [u8; 32] {
 
 #[derive(Clone)]
 pub struct Authenticator {
-    verifier: TokenVerifier,
+    /// The token key as it is now (a stored HS256 secret is re-read when rotated);
+    /// `None` in a process that takes no tokens (the webhook function).
+    verifier: Option<Arc<Live<TokenKeys>>>,
     directory: Arc<dyn Directory>,
     tickets: Arc<dyn TicketStore>,
     clock: Arc<dyn Clock>,
@@ -65,7 +68,7 @@ pub struct Authenticator {
 
 impl Authenticator {
     pub fn new(
-        verifier: TokenVerifier,
+        verifier: Option<Arc<Live<TokenKeys>>>,
         directory: Arc<dyn Directory>,
         tickets: Arc<dyn TicketStore>,
         clock: Arc<dyn Clock>,
@@ -89,7 +92,17 @@ impl Authenticator {
     /// (so a revocation cannot fall between the two) takes the organization from here.
     pub async fn claims(&self, cred: &Credential) -> Result<Claims, ApiError> {
         Ok(match cred {
-            Credential::Token(t) => self.verifier.verify(t, self.clock.now().timestamp())?,
+            Credential::Token(t) => {
+                let Some(verifier) = &self.verifier else {
+                    return Err(ApiError::new(
+                        ErrorKind::Unavailable,
+                        "not_configured",
+                        "this function takes no tokens: PITCHSIDE_JWT_SECRET is not set",
+                    ));
+                };
+                let keys = verifier.current().await;
+                keys.verifier.verify(t, self.clock.now().timestamp())?
+            }
             Credential::Ticket(t) => {
                 let grant = self
                     .tickets

@@ -16,6 +16,7 @@ mod pusher;
 mod quarantine;
 mod queue;
 mod registry;
+mod secrets;
 mod tickets;
 
 pub use auctions::AuctionStore;
@@ -32,6 +33,7 @@ pub use pusher::{Fanout, Pusher};
 pub use quarantine::QuarantineStore;
 pub use queue::{DeadLetter, Queue, Received};
 pub use registry::{ConnectionId, ConnectionInfo, ConnectionRegistry, ORG_ROOM};
+pub use secrets::{SecretError, SecretStore};
 pub use tickets::{TicketGrant, TicketStore};
 
 // The plain records the ports carry live in the domain; named here too, since every

@@ -9,17 +9,24 @@ use pitchside_core::app::webhook::{
     MAX_BODY_BYTES, MAX_PAYMENT_BODY_BYTES, accept, accept_payment, verify_handshake,
 };
 use pitchside_core::app::{ApiError, ErrorKind};
+use pitchside_core::config::SecretName;
+use pitchside_core::secrets::Keys;
 use std::collections::HashMap;
 
 pub async fn verify(
     State(state): State<AppState>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Result<String, HttpError> {
+    let token = Keys::current(
+        &state.keys.whatsapp_verify_token,
+        SecretName::WhatsAppVerifyToken,
+    )
+    .await?;
     Ok(verify_handshake(
         q.get("hub.mode").map(String::as_str),
         q.get("hub.verify_token").map(String::as_str),
         q.get("hub.challenge").map(String::as_str),
-        state.settings.whatsapp_verify_token.expose(),
+        token.expose(),
     )?)
 }
 
@@ -32,9 +39,14 @@ pub async fn receive(
     let signature = headers
         .get("x-hub-signature-256")
         .and_then(|v| v.to_str().ok());
+    let secret = Keys::current(
+        &state.keys.whatsapp_app_secret,
+        SecretName::WhatsAppAppSecret,
+    )
+    .await?;
     let id = accept(
         &state.ports,
-        state.settings.whatsapp_app_secret.expose().as_bytes(),
+        secret.expose().as_bytes(),
         signature,
         &body,
         headers.get("x-request-id").and_then(|v| v.to_str().ok()),
@@ -67,13 +79,13 @@ pub async fn payment(
             .get(name)
             .and_then(|v: &axum::http::HeaderValue| v.to_str().ok())
     };
+    let secret = match &state.keys.stripe_webhook_secret {
+        Some(live) => Some(live.current().await),
+        None => None,
+    };
     let id = accept_payment(
         &state.ports,
-        state
-            .settings
-            .stripe_webhook_secret
-            .as_ref()
-            .map(|s| s.expose()),
+        secret.as_ref().map(|s| s.expose()),
         header("stripe-signature"),
         &body,
         header("x-request-id"),

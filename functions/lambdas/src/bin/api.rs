@@ -2,5 +2,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pitchside_lambdas::serve_http(pitchside_http::routes::api_router, false).await
+    pitchside_lambdas::serve_http(
+        pitchside_http::routes::api_router,
+        pitchside_lambdas::wants::API,
+        false,
+    )
+    .await
 }

@@ -5,5 +5,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pitchside_lambdas::serve_http(pitchside_http::routes::sse_router, true).await
+    pitchside_lambdas::serve_http(
+        pitchside_http::routes::sse_router,
+        pitchside_lambdas::wants::SSE,
+        true,
+    )
+    .await
 }

@@ -3,5 +3,10 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    pitchside_lambdas::serve_http(pitchside_http::routes::webhook_router, false).await
+    pitchside_lambdas::serve_http(
+        pitchside_http::routes::webhook_router,
+        pitchside_lambdas::wants::WEBHOOK,
+        false,
+    )
+    .await
 }

@@ -34,7 +34,7 @@ async fn handle(ports: &Ports, event: LambdaEvent<SqsEvent>) -> Result<SqsBatchR
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     pitchside_lambdas::logging::init();
-    let settings = pitchside_lambdas::settings()?;
+    let settings = pitchside_lambdas::settings(pitchside_lambdas::wants::WORKER)?;
     let ports = pitchside_lambdas::ports(&settings, &pitchside_aws::sdk_config().await);
     let ports = &ports;
     lambda_runtime::run(service_fn(move |event| async move {

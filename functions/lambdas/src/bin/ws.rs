@@ -166,10 +166,11 @@ impl Function {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     pitchside_lambdas::logging::init();
-    let settings = pitchside_lambdas::settings()?;
+    let settings = pitchside_lambdas::settings(pitchside_lambdas::wants::WS)?;
     let sdk = pitchside_aws::sdk_config().await;
     let ports = pitchside_lambdas::ports(&settings, &sdk);
-    let auth = pitchside_lambdas::authenticator(&settings, &ports)?;
+    let keys = pitchside_lambdas::keys(&settings, &ports).await?;
+    let auth = pitchside_lambdas::authenticator(&keys, &ports);
     let function = Arc::new(Function {
         ports,
         auth,
