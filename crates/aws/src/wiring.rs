@@ -49,13 +49,19 @@ pub fn ports(
 }
 
 /// The process's secrets: the configured values, and the stored ones read from Secrets
-/// Manager (whose client is built only when some secret is stored).
-pub async fn keys(settings: &Settings, clock: Arc<dyn Clock>) -> Result<Keys, ConfigError> {
+/// Manager, whose client is built only when some secret is stored (from `sdk` when the
+/// caller has loaded one already, as every Lambda has).
+pub async fn keys(
+    settings: &Settings,
+    sdk: Option<&aws_config::SdkConfig>,
+    clock: Arc<dyn Clock>,
+) -> Result<Keys, ConfigError> {
     let store: Option<Arc<dyn SecretStore>> = if settings.stores_secrets() {
-        let sdk = super::sdk_config().await;
-        Some(Arc::new(super::SecretsManager::new(
-            aws_sdk_secretsmanager::Client::new(&sdk),
-        )))
+        let client = match sdk {
+            Some(sdk) => aws_sdk_secretsmanager::Client::new(sdk),
+            None => aws_sdk_secretsmanager::Client::new(&super::sdk_config().await),
+        };
+        Some(Arc::new(super::SecretsManager::new(client)))
     } else {
         None
     };

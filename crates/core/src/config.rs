@@ -282,12 +282,19 @@ impl Settings {
                     Ok(Some(Provided::Value(v)))
                 }
                 (None, Some(id)) => Ok(Some(Provided::Stored(id.trim().to_string()))),
-                (None, None) if name.required() => Err(bad(
-                    var,
-                    format!(
-                        "is required but not set (or {arn}, the Secrets Manager secret holding it)"
-                    ),
-                )),
+                (None, None) if name.required() => {
+                    let public_key = if name == SecretName::JwtSecret {
+                        format!(", or {JWT_PUBLIC_KEY} for RS256/ES256")
+                    } else {
+                        String::new()
+                    };
+                    Err(bad(
+                        var,
+                        format!(
+                            "is required but not set (or {arn}, the Secrets Manager secret holding it{public_key})"
+                        ),
+                    ))
+                }
                 (None, None) => Ok(None),
             }
         };
@@ -331,14 +338,7 @@ impl Settings {
                 TokenKey::from_public_pem(&pem).map_err(|e| bad(JWT_PUBLIC_KEY, e.to_string()))?,
             ))
         } else {
-            match secret(SecretName::JwtSecret).map_err(|e| ConfigError {
-                problem: if e.problem.starts_with("is required") {
-                    format!("{} (or {JWT_PUBLIC_KEY} for RS256/ES256)", e.problem)
-                } else {
-                    e.problem
-                },
-                ..e
-            })? {
+            match secret(SecretName::JwtSecret)? {
                 Some(Provided::Value(v)) => Some(Provided::Value(
                     hs256(&v).map_err(|problem| bad(JWT_SECRET, problem))?,
                 )),

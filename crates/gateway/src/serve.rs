@@ -37,7 +37,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
 
     let hub = Arc::new(Hub::new(settings.subscriber_buffer));
     let (ports, ws_delivery, where_) = backend(&settings, addr, hub.clone()).await?;
-    let keys = pitchside_aws::wiring::keys(&settings, ports.clock.clone())
+    let keys = pitchside_aws::wiring::keys(&settings, None, ports.clock.clone())
         .await
         .context("reading the secrets")?;
     let auth = Authenticator::new(

@@ -43,8 +43,8 @@ pub fn ports(settings: &Settings, sdk: &aws_config::SdkConfig) -> Ports {
 
 /// The function's secrets, the stored ones read now (a missing or unreadable one stops
 /// the start, naming it).
-pub async fn keys(settings: &Settings, ports: &Ports) -> Result<Keys> {
-    pitchside_aws::wiring::keys(settings, ports.clock.clone())
+pub async fn keys(settings: &Settings, sdk: &aws_config::SdkConfig, ports: &Ports) -> Result<Keys> {
+    pitchside_aws::wiring::keys(settings, Some(sdk), ports.clock.clone())
         .await
         .context("reading the secrets")
 }
@@ -61,8 +61,9 @@ pub fn authenticator(keys: &Keys, ports: &Ports) -> Authenticator {
 /// The state the HTTP functions serve their routes with.
 pub async fn http_state(wanted: &[SecretName]) -> Result<AppState> {
     let settings = settings(wanted)?;
-    let ports = ports(&settings, &pitchside_aws::sdk_config().await);
-    let keys = keys(&settings, &ports).await?;
+    let sdk = pitchside_aws::sdk_config().await;
+    let ports = ports(&settings, &sdk);
+    let keys = keys(&settings, &sdk, &ports).await?;
     let auth = authenticator(&keys, &ports);
     let buffer = settings.subscriber_buffer;
     Ok(AppState {

@@ -169,7 +169,7 @@ async fn main() -> Result<(), Error> {
     let settings = pitchside_lambdas::settings(pitchside_lambdas::wants::WS)?;
     let sdk = pitchside_aws::sdk_config().await;
     let ports = pitchside_lambdas::ports(&settings, &sdk);
-    let keys = pitchside_lambdas::keys(&settings, &ports).await?;
+    let keys = pitchside_lambdas::keys(&settings, &sdk, &ports).await?;
     let auth = pitchside_lambdas::authenticator(&keys, &ports);
     let function = Arc::new(Function {
         ports,
