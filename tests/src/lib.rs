@@ -127,6 +127,13 @@ impl Env {
             )
             .await
             .unwrap();
+            let (push, _) = pitchside_aws::bootstrap::create_push_queues(
+                &aws_sdk_sqs::Client::new(&sdk),
+                &name,
+                pitchside_domain::limits::MAX_RECEIVES,
+            )
+            .await
+            .unwrap();
             // The secrets, as on AWS: stored in Secrets Manager and named by ARN, so the
             // gateway reads them at start.
             let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
@@ -141,6 +148,7 @@ impl Env {
             vars.push(("PITCHSIDE_TABLE".into(), name));
             vars.push(("PITCHSIDE_QUEUE_URL".into(), url));
             vars.push(("PITCHSIDE_DEAD_LETTER_QUEUE_URL".into(), dlq));
+            vars.push(("PITCHSIDE_PUSH_QUEUE_URL".into(), push));
         }
         Env { mode, dir, vars }
     }
@@ -212,7 +220,12 @@ impl Gateway {
             .env_clear()
             .env("PITCHSIDE_ADDR", "127.0.0.1:0")
             .env("PITCHSIDE_DATA_DIR", data_dir)
-            .env("RUST_LOG", "warn")
+            // `PITCHSIDE_TEST_GATEWAY_LOG` (a `RUST_LOG` filter) shows more of what a
+            // failing test's gateway did.
+            .env(
+                "RUST_LOG",
+                std::env::var("PITCHSIDE_TEST_GATEWAY_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .kill_on_drop(true);
@@ -549,7 +562,20 @@ impl SseClient {
 
     /// The next event or comment (`: heartbeat`).
     pub async fn next_item(&mut self) -> Result<SseItem> {
-        tokio::time::timeout(PATIENCE, self.read_item())
+        self.next_item_within(PATIENCE).await
+    }
+
+    /// The next event frame, waiting up to `patience`.
+    pub async fn next_frame_within(&mut self, patience: Duration) -> Result<SseFrame> {
+        loop {
+            if let SseItem::Event(f) = self.next_item_within(patience).await? {
+                return Ok(f);
+            }
+        }
+    }
+
+    async fn next_item_within(&mut self, patience: Duration) -> Result<SseItem> {
+        tokio::time::timeout(patience, self.read_item())
             .await
             .context("nothing on the SSE stream in time")?
     }

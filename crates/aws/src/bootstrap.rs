@@ -5,7 +5,8 @@ use super::dynamo::unavailable;
 use super::keys::{GSI1, GSI1PK, GSI1SK, PK, SK, TTL};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use pitchside_core::ports::StoreError;
@@ -38,6 +39,14 @@ pub async fn create_table(
         .attribute_definitions(attr(GSI1SK)?)
         .key_schema(key(PK, KeyType::Hash)?)
         .key_schema(key(SK, KeyType::Range)?)
+        // The push path reads the log head's moves from it (README, "On AWS").
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::NewAndOldImages)
+                .build()
+                .map_err(unavailable)?,
+        )
         .global_secondary_indexes(
             GlobalSecondaryIndex::builder()
                 .index_name(GSI1)
@@ -85,9 +94,47 @@ pub async fn create_queues(
     name: &str,
     max_receives: u32,
 ) -> Result<(String, String), StoreError> {
-    let dlq_url = client
-        .create_queue()
-        .queue_name(format!("{name}-dlq"))
+    create(client, name, "", max_receives, &[]).await
+}
+
+/// Creates the push queue `name-push.fifo` and its dead-letter queue
+/// `name-push-dlq.fifo`, as the template does; answers their URLs.
+pub async fn create_push_queues(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    max_receives: u32,
+) -> Result<(String, String), StoreError> {
+    let fifo = [
+        (QueueAttributeName::FifoQueue, "true"),
+        (QueueAttributeName::DeduplicationScope, "messageGroup"),
+        (QueueAttributeName::FifoThroughputLimit, "perMessageGroupId"),
+    ];
+    create(
+        client,
+        &format!("{name}-push"),
+        ".fifo",
+        max_receives,
+        &fifo,
+    )
+    .await
+}
+
+async fn create(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    suffix: &str,
+    max_receives: u32,
+    attributes: &[(QueueAttributeName, &str)],
+) -> Result<(String, String), StoreError> {
+    let with =
+        |mut req: aws_sdk_sqs::operation::create_queue::builders::CreateQueueFluentBuilder| {
+            for (k, v) in attributes {
+                req = req.attributes(k.clone(), *v);
+            }
+            req
+        };
+    let dlq_url = with(client.create_queue())
+        .queue_name(format!("{name}-dlq{suffix}"))
         .attributes(QueueAttributeName::MessageRetentionPeriod, "1209600")
         .send()
         .await
@@ -107,9 +154,8 @@ pub async fn create_queues(
     let redrive =
         serde_json::json!({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives})
             .to_string();
-    let url = client
-        .create_queue()
-        .queue_name(name)
+    let url = with(client.create_queue())
+        .queue_name(format!("{name}{suffix}"))
         .attributes(QueueAttributeName::RedrivePolicy, redrive)
         .attributes(QueueAttributeName::VisibilityTimeout, "60")
         .send()

@@ -1,10 +1,9 @@
 //! The AWS backend: DynamoDB for the store and the connection registry, SQS for the
-//! queue, API Gateway's management API for push.
+//! queues, the table's stream and API Gateway's management API for push.
 
 // An adapter keeps time as its backend does (item TTLs): the wall clock.
 #![allow(clippy::disallowed_methods)]
 
-pub mod apigw;
 mod auctions;
 mod availability;
 mod blobs;
@@ -14,18 +13,22 @@ pub mod dynamo;
 pub mod keys;
 mod leases;
 mod log;
+pub mod management;
 mod matches;
 mod messages;
+pub mod push_queue;
 mod quarantine;
 mod records;
 pub mod registry;
 pub mod secrets;
 pub mod sqs;
+pub mod stream;
 mod tickets;
 pub mod wiring;
 
-pub use apigw::ApiGatewayPusher;
 pub use dynamo::DynamoStore;
+pub use management::{ManagementApi, management_client};
+pub use push_queue::SqsChunkQueue;
 pub use registry::DynamoRegistry;
 pub use secrets::SecretsManager;
 pub use sqs::SqsQueue;
@@ -43,17 +46,4 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .http_client(http)
         .load()
         .await
-}
-
-/// A management API client for `endpoint`: API Gateway's
-/// `https://{api}.execute-api.{region}.amazonaws.com/{stage}`, or the local gateway's
-/// own `http://127.0.0.1:8080`.
-pub fn management_client(
-    sdk: &aws_config::SdkConfig,
-    endpoint: &str,
-) -> aws_sdk_apigatewaymanagement::Client {
-    let conf = aws_sdk_apigatewaymanagement::config::Builder::from(sdk)
-        .endpoint_url(endpoint)
-        .build();
-    aws_sdk_apigatewaymanagement::Client::from_conf(conf)
 }

@@ -1,7 +1,9 @@
 //! The ports of the AWS backend, built from the settings: what every Lambda and the
 //! local gateway in AWS mode start from.
 
-use super::{ApiGatewayPusher, DynamoRegistry, DynamoStore, SqsQueue, management_client};
+use super::{
+    DynamoRegistry, DynamoStore, ManagementApi, SqsChunkQueue, SqsQueue, management_client,
+};
 use pitchside_core::clock::Clock;
 use pitchside_core::config::{AwsSettings, ConfigError, Settings};
 use pitchside_core::ports::Ports;
@@ -11,15 +13,15 @@ use pitchside_core::secrets::Keys;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The AWS ports; `pusher` is API Gateway's management API at `ws_endpoint` when one
-/// is known, and `extra_pusher` (the local gateway's SSE hub) is added in front.
+/// The AWS ports. Nothing is pushed from here to WebSocket connections: on AWS that is
+/// the push path's, from the table's stream (README, "On AWS"). `local` is the local
+/// gateway's in-process hub (its own SSE streams), if any.
 pub fn ports(
     sdk: &aws_config::SdkConfig,
     aws: &AwsSettings,
     retention: Duration,
-    ws_endpoint: Option<&str>,
-    extra_pusher: Option<Arc<dyn Pusher>>,
-) -> (Ports, Option<Arc<ApiGatewayPusher>>) {
+    local: Option<Arc<dyn Pusher>>,
+) -> Ports {
     let dynamo = aws_sdk_dynamodb::Client::new(sdk);
     let store = Arc::new(DynamoStore::new(dynamo.clone(), &aws.table, retention));
     let registry = Arc::new(DynamoRegistry::new(dynamo, &aws.table));
@@ -28,24 +30,20 @@ pub fn ports(
         &aws.queue_url,
         aws.dead_letter_queue_url.clone(),
     ));
-    let api_gateway = ws_endpoint.map(|endpoint| {
-        Arc::new(ApiGatewayPusher::new(
-            management_client(sdk, endpoint),
-            registry.clone(),
-            super::apigw::DEFAULT_CONCURRENCY,
-        ))
-    });
-    let mut pushers: Vec<Arc<dyn Pusher>> = extra_pusher.into_iter().collect();
-    if let Some(p) = &api_gateway {
-        pushers.push(p.clone());
-    }
-    let ports = Ports::new(
-        store,
-        queue,
-        registry,
-        Arc::new(pitchside_core::ports::Fanout(pushers)),
-    );
-    (ports, api_gateway)
+    let pusher = Arc::new(pitchside_core::ports::Fanout(local.into_iter().collect()));
+    Ports::new(store, queue, registry, pusher)
+}
+
+/// The push queue, when the settings name one.
+pub fn push_queue(sdk: &aws_config::SdkConfig, aws: &AwsSettings) -> Option<SqsChunkQueue> {
+    aws.push_queue_url
+        .as_ref()
+        .map(|url| SqsChunkQueue::new(aws_sdk_sqs::Client::new(sdk), url))
+}
+
+/// The connections' endpoint at `endpoint` (API Gateway's management API).
+pub fn connections(sdk: &aws_config::SdkConfig, endpoint: &str) -> ManagementApi {
+    ManagementApi::new(management_client(sdk, endpoint))
 }
 
 /// The process's secrets: the configured values, and the stored ones read from Secrets

@@ -19,8 +19,12 @@ fn values_of(key: &str) -> Vec<String> {
 }
 
 #[test]
-fn the_dead_letter_queue_takes_messages_after_the_receives_the_code_counts() {
-    assert_eq!(values_of("maxReceiveCount"), vec![MAX_RECEIVES.to_string()]);
+fn the_dead_letter_queues_take_messages_after_the_receives_the_code_counts() {
+    // The inbound queue's and the push queue's.
+    assert_eq!(
+        values_of("maxReceiveCount"),
+        vec![MAX_RECEIVES.to_string(); 2]
+    );
 }
 
 fn resources() -> serde_yaml::Mapping {
@@ -55,27 +59,41 @@ fn list(v: &serde_yaml::Value) -> Vec<serde_yaml::Value> {
     }
 }
 
-/// The worker's and the api's: reading and writing records, queueing, pushing.
-const RECORDS_QUEUE_AND_PUSH: &[&str] = &[
+/// The worker's and the api's: reading and writing records, queueing. Neither pushes:
+/// that is the push path's (README, "On AWS").
+const RECORDS_AND_QUEUE: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
     "dynamodb:Query",
     "sqs:SendMessage",
-    "execute-api:ManageConnections",
 ];
 
 const READ_SECRET: &str = "secretsmanager:GetSecretValue";
 
 /// Each function's actions, as the README's "On AWS" lists them: what its code calls.
-const ALLOWED: [(&str, &[&[&str]]); 5] = [
+const ALLOWED: [(&str, &[&[&str]]); 7] = [
     (
         "WebhookFunction",
         &[&["sqs:SendMessage", "dynamodb:PutItem", READ_SECRET]],
     ),
-    ("WorkerFunction", &[RECORDS_QUEUE_AND_PUSH]),
-    ("ApiFunction", &[RECORDS_QUEUE_AND_PUSH, &[READ_SECRET]]),
+    ("WorkerFunction", &[RECORDS_AND_QUEUE]),
+    ("ApiFunction", &[RECORDS_AND_QUEUE, &[READ_SECRET]]),
+    (
+        "FanoutFunction",
+        &[&["dynamodb:GetItem", "dynamodb:Query", "sqs:SendMessage"]],
+    ),
+    (
+        "PushFunction",
+        &[&[
+            "execute-api:ManageConnections",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "sqs:ChangeMessageVisibility",
+        ]],
+    ),
     (
         "SseFunction",
         &[&[
@@ -229,6 +247,8 @@ fn each_function_reads_only_its_own_secrets_at_run_time() {
         ("WsFunction", wanted_by::WS),
         ("WebhookFunction", wanted_by::WEBHOOK),
         ("WorkerFunction", wanted_by::WORKER),
+        ("FanoutFunction", wanted_by::FANOUT),
+        ("PushFunction", wanted_by::PUSH),
     ];
     for (function, wanted) in functions {
         let props = resource(function)["Properties"].clone();
@@ -265,5 +285,65 @@ fn each_function_reads_only_its_own_secrets_at_run_time() {
                 parameter(n)
             );
         }
+    }
+}
+
+#[test]
+fn the_push_path_runs_from_the_tables_stream_through_a_fifo_queue_with_its_alarms() {
+    let table = resource("Table")["Properties"].clone();
+    assert_eq!(
+        text(&table["StreamSpecification"]["StreamViewType"]),
+        "NEW_AND_OLD_IMAGES",
+        "a head's move needs the head before and after"
+    );
+    let trigger = resource("FanoutFunction")["Properties"]["Events"]["LogHeads"].clone();
+    assert_eq!(text(&trigger["Type"]), "DynamoDB");
+    let t = trigger["Properties"].clone();
+    assert!(text(&t["Stream"]).contains("Table.StreamArn"));
+    assert_eq!(text(&t["FunctionResponseTypes"]), "ReportBatchItemFailures");
+    assert!(
+        text(&t["DestinationConfig"]["OnFailure"]["Destination"]).contains("FanoutFailureQueue")
+    );
+    // Only the LOG items' changes invoke it: the filter names the key the code reads.
+    let pattern: serde_json::Value =
+        serde_json::from_str(&text(&t["FilterCriteria"]["Filters"][0]["Pattern"])).unwrap();
+    assert_eq!(
+        pattern["dynamodb"]["Keys"][pitchside_aws::keys::SK]["S"],
+        serde_json::json!([pitchside_aws::keys::LOG])
+    );
+
+    let push = resource("PushQueue")["Properties"].clone();
+    assert_eq!(push["FifoQueue"], serde_yaml::Value::Bool(true));
+    assert!(text(&push["RedrivePolicy"]["deadLetterTargetArn"]).contains("PushDeadLetterQueue"));
+    assert_eq!(
+        resource("PushDeadLetterQueue")["Properties"]["FifoQueue"],
+        serde_yaml::Value::Bool(true),
+        "a FIFO queue's dead-letter queue is FIFO"
+    );
+    let visibility = push["VisibilityTimeout"].as_u64().unwrap();
+    let doc: serde_yaml::Value = serde_yaml::from_str(&template()).unwrap();
+    let timeout = resource("PushFunction")["Properties"]["Timeout"]
+        .as_u64()
+        .or_else(|| doc["Globals"]["Function"]["Timeout"].as_u64())
+        .unwrap();
+    assert!(
+        visibility >= 6 * timeout,
+        "Lambda's advice for an SQS trigger"
+    );
+    let chunks = resource("PushFunction")["Properties"]["Events"]["Chunks"].clone();
+    assert!(text(&chunks["Properties"]["Queue"]).contains("PushQueue"));
+    assert_eq!(
+        text(&chunks["Properties"]["FunctionResponseTypes"]),
+        "ReportBatchItemFailures"
+    );
+
+    for (alarm, watches) in [
+        ("PushDeadLetterAlarm", "PushDeadLetterQueue"),
+        ("FanoutFailureAlarm", "FanoutFailureQueue"),
+        ("FanoutLagAlarm", "FanoutFunction"),
+        ("PushLagAlarm", "PushQueue"),
+    ] {
+        let dims = text(&resource(alarm)["Properties"]["Dimensions"]);
+        assert!(dims.contains(watches), "{alarm} watches {watches}: {dims}");
     }
 }

@@ -24,6 +24,7 @@ pub const TABLE: &str = "PITCHSIDE_TABLE";
 pub const QUEUE_URL: &str = "PITCHSIDE_QUEUE_URL";
 pub const DEAD_LETTER_QUEUE_URL: &str = "PITCHSIDE_DEAD_LETTER_QUEUE_URL";
 pub const WS_ENDPOINT: &str = "PITCHSIDE_WS_ENDPOINT";
+pub const PUSH_QUEUE_URL: &str = "PITCHSIDE_PUSH_QUEUE_URL";
 pub const SSE_HEARTBEAT_SECONDS: &str = "PITCHSIDE_SSE_HEARTBEAT_SECONDS";
 pub const SSE_POLL_MS: &str = "PITCHSIDE_SSE_POLL_MS";
 pub const SSE_LIFETIME_SECONDS: &str = "PITCHSIDE_SSE_LIFETIME_SECONDS";
@@ -154,6 +155,8 @@ pub mod wanted_by {
     pub const WEBHOOK: &[SecretName] =
         &[WhatsAppAppSecret, WhatsAppVerifyToken, StripeWebhookSecret];
     pub const WORKER: &[SecretName] = &[];
+    pub const FANOUT: &[SecretName] = &[];
+    pub const PUSH: &[SecretName] = &[];
 }
 
 /// The key that verifies HS256 tokens, from the shared secret.
@@ -181,6 +184,10 @@ pub struct AwsSettings {
     /// The WebSocket management endpoint (`https://{api}.execute-api.{region}.amazonaws.com/{stage}`).
     /// The local gateway defaults it to itself.
     pub ws_endpoint: Option<String>,
+    /// The push queue (SQS FIFO) that appended events become chunks on, on their way
+    /// to WebSocket connections: what the `fanout` function fills and the `push`
+    /// function drains (the local gateway in AWS mode does both).
+    pub push_queue_url: Option<String>,
 }
 
 /// How SSE streams behave.
@@ -391,6 +398,7 @@ impl Settings {
                 queue_url: required(QUEUE_URL)?,
                 dead_letter_queue_url: get(DEAD_LETTER_QUEUE_URL),
                 ws_endpoint: get(WS_ENDPOINT),
+                push_queue_url: get(PUSH_QUEUE_URL),
             }),
         };
         Ok(Settings {

@@ -9,6 +9,7 @@ pub mod event;
 pub mod ids;
 pub mod inbound;
 pub mod limits;
+pub mod push;
 pub mod quarantine;
 pub mod receipts;
 pub mod revocation;

@@ -249,6 +249,40 @@ pub fn pong(request_id: Option<&str>) -> String {
     v.to_string()
 }
 
+/// The fields of an auction's state that a reply keeps when the whole state would not
+/// fit in one message.
+const SUMMARY_FIELDS: [&str; 6] = [
+    "auctionId",
+    "lastEventId",
+    "revision",
+    "status",
+    "lot",
+    "lastResult",
+];
+
+/// A reply as it can be sent: `text` itself when it fits in one WebSocket message
+/// (API Gateway's 128 KB limit, [`crate::push::MAX_POST_BYTES`]), else with its
+/// `state` cut to a summary marked `"complete": false`, whose `lastEventId` the client
+/// reads the whole state from (`GET /auctions/{id}`) and follows on.
+pub fn fit(text: String) -> String {
+    if text.len() <= crate::push::MAX_POST_BYTES {
+        return text;
+    }
+    let Ok(Value::Object(mut reply)) = serde_json::from_str::<Value>(&text) else {
+        return text;
+    };
+    let Some(Value::Object(state)) = reply.remove("state") else {
+        return Value::Object(reply).to_string();
+    };
+    let mut summary: serde_json::Map<String, Value> = state
+        .into_iter()
+        .filter(|(k, _)| SUMMARY_FIELDS.contains(&k.as_str()))
+        .collect();
+    summary.insert("complete".into(), Value::Bool(false));
+    reply.insert("state".into(), Value::Object(summary));
+    Value::Object(reply).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,6 +341,28 @@ mod tests {
         assert_eq!(
             v,
             json!({"type": "ack", "requestId": "r1", "state": {"a": 1}})
+        );
+    }
+
+    #[test]
+    fn a_reply_too_large_for_one_message_carries_a_summary_of_its_state() {
+        let small = ack(
+            Some("r"),
+            json!({"state": {"auctionId": "a", "lots": [1, 2]}}),
+        );
+        assert_eq!(fit(small.clone()), small);
+        let lots: Vec<String> = (0..20_000).map(|i| format!("player-{i:06}")).collect();
+        let big = ack(
+            Some("r"),
+            json!({"state": {"auctionId": "a", "lastEventId": "41", "revision": 3,
+                "lot": {"playerId": "p"}, "lots": lots}}),
+        );
+        assert!(big.len() > crate::push::MAX_POST_BYTES);
+        let fitted: Value = serde_json::from_str(&fit(big)).unwrap();
+        assert_eq!(
+            fitted,
+            json!({"type": "ack", "requestId": "r", "state": {"auctionId": "a",
+                "lastEventId": "41", "revision": 3, "lot": {"playerId": "p"}, "complete": false}})
         );
     }
 }

@@ -4,6 +4,7 @@
 // The command line's tools (demo tokens, simulated webhooks) sign with the wall clock.
 #![allow(clippy::disallowed_methods)]
 
+mod aws_push;
 mod demo;
 mod listen;
 mod serve;

@@ -1,9 +1,12 @@
 //! `pitchside serve`: settings, the backend (embedded or AWS), the worker loop and the
 //! HTTP server, in one process.
 
+use crate::aws_push;
 use crate::demo;
 use crate::worker;
 use anyhow::{Context, Result};
+use pitchside_aws::stream::LogStream;
+use pitchside_aws::{ManagementApi, SqsChunkQueue};
 use pitchside_core::app::authn::Authenticator;
 use pitchside_core::config::{self, Settings, SseFollow};
 use pitchside_core::live::{Hub, MemoryRegistry};
@@ -36,7 +39,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     let addr = listener.local_addr()?;
 
     let hub = Arc::new(Hub::new(settings.subscriber_buffer));
-    let (ports, ws_delivery, where_) = backend(&settings, addr, hub.clone()).await?;
+    let (ports, ws_delivery, where_, push_path) = backend(&settings, addr, hub.clone()).await?;
     let keys = pitchside_aws::wiring::keys(&settings, None, ports.clock.clone())
         .await
         .context("reading the secrets")?;
@@ -70,7 +73,16 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(worker::run(ports.clone(), stop_rx));
+    let worker = tokio::spawn(worker::run(ports.clone(), stop_rx.clone()));
+    let push_path = push_path.map(|p| {
+        tokio::spawn(aws_push::run(
+            ports.clone(),
+            p.stream,
+            p.queue,
+            p.endpoint,
+            stop_rx,
+        ))
+    });
 
     // Tests and scripts wait for this line; it names the real port when the address
     // asked for port 0.
@@ -101,17 +113,27 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     .await;
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    if let Some(p) = push_path {
+        let _ = p.await;
+    }
     info!("gateway stopped");
     Ok(())
 }
 
-/// The ports of the configured backend, how WebSockets get their events, and a line
-/// saying where the data lives.
+/// What the gateway runs of AWS's push path in AWS mode (`aws_push`).
+struct PushPath {
+    stream: LogStream,
+    queue: SqsChunkQueue,
+    endpoint: ManagementApi,
+}
+
+/// The ports of the configured backend, how WebSockets get their events, a line
+/// saying where the data lives, and in AWS mode the push path to run.
 async fn backend(
     settings: &Settings,
     addr: SocketAddr,
     hub: Arc<Hub>,
-) -> Result<(Ports, WsDelivery, String)> {
+) -> Result<(Ports, WsDelivery, String, Option<PushPath>)> {
     match &settings.aws {
         None => {
             let db = Db::open(&settings.data_dir).with_context(|| {
@@ -144,23 +166,28 @@ async fn backend(
                 ports,
                 WsDelivery::Hub,
                 format!("embedded ({})", db.path().display()),
+                None,
             ))
         }
         Some(aws_settings) => {
             let sdk = pitchside_aws::sdk_config().await;
-            // WebSockets live in this process: the worker's API Gateway client posts to
-            // this gateway's own @connections endpoint, unless told otherwise.
+            // WebSockets live in this process: the push path posts to this gateway's
+            // own @connections endpoint, unless told otherwise.
             let endpoint = aws_settings
                 .ws_endpoint
                 .clone()
                 .unwrap_or_else(|| format!("http://{addr}"));
-            let (ports, _) = pitchside_aws::wiring::ports(
-                &sdk,
-                aws_settings,
-                settings.retention,
-                Some(&endpoint),
-                Some(hub),
-            );
+            let queue = pitchside_aws::wiring::push_queue(&sdk, aws_settings).with_context(|| {
+                format!(
+                    "{}: AWS mode takes events to WebSocket clients through the push queue (SQS FIFO); `pitchside aws-bootstrap` creates it",
+                    config::PUSH_QUEUE_URL
+                )
+            })?;
+            let stream = LogStream::open(&sdk, &aws_settings.table)
+                .await
+                .with_context(|| format!("opening the stream of table {}", aws_settings.table))?;
+            let ports =
+                pitchside_aws::wiring::ports(&sdk, aws_settings, settings.retention, Some(hub));
             Ok((
                 ports,
                 WsDelivery::Management,
@@ -168,6 +195,11 @@ async fn backend(
                     "aws (table {}, queue {})",
                     aws_settings.table, aws_settings.queue_url
                 ),
+                Some(PushPath {
+                    stream,
+                    queue,
+                    endpoint: pitchside_aws::wiring::connections(&sdk, &endpoint),
+                }),
             ))
         }
     }
@@ -201,10 +233,19 @@ pub async fn aws_bootstrap(table: &str, queue: &str, secrets: Option<&str>) -> R
     )
     .await
     .with_context(|| format!("creating queue {queue}"))?;
+    let (push_url, push_dlq) = pitchside_aws::bootstrap::create_push_queues(
+        &aws_sdk_sqs::Client::new(&sdk),
+        queue,
+        MAX_RECEIVES,
+    )
+    .await
+    .with_context(|| format!("creating the push queue of {queue}"))?;
     println!("{}=aws", config::BACKEND);
     println!("{}={table}", config::TABLE);
     println!("{}={url}", config::QUEUE_URL);
     println!("{}={dlq}", config::DEAD_LETTER_QUEUE_URL);
+    println!("{}={push_url}", config::PUSH_QUEUE_URL);
+    println!("# the push queue's dead-letter queue: {push_dlq}");
     if let Some(prefix) = secrets {
         // Each secret's value from the environment, else the demo's; stored as the
         // deployment stores them, one secret each, and named by ARN.

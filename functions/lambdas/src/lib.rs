@@ -28,17 +28,25 @@ pub fn settings(wanted: &[SecretName]) -> Result<Settings> {
     Ok(s)
 }
 
-/// The AWS ports, pushing through the management endpoint when one is configured.
+/// The AWS ports. No function but `push` posts to WebSocket connections (and `ws` its
+/// own answers): an appended event reaches them from the table's stream.
 pub fn ports(settings: &Settings, sdk: &aws_config::SdkConfig) -> Ports {
     let aws_settings = settings.aws.as_ref().expect("checked by settings()");
-    pitchside_aws::wiring::ports(
-        sdk,
-        aws_settings,
-        settings.retention,
-        aws_settings.ws_endpoint.as_deref(),
-        None,
-    )
-    .0
+    pitchside_aws::wiring::ports(sdk, aws_settings, settings.retention, None)
+}
+
+/// The push queue, which the settings must name.
+pub fn push_queue(
+    settings: &Settings,
+    sdk: &aws_config::SdkConfig,
+) -> Result<pitchside_aws::SqsChunkQueue> {
+    let aws_settings = settings.aws.as_ref().expect("checked by settings()");
+    pitchside_aws::wiring::push_queue(sdk, aws_settings).with_context(|| {
+        format!(
+            "{}: this function needs the push queue (SQS FIFO); set it",
+            config::PUSH_QUEUE_URL
+        )
+    })
 }
 
 /// The function's secrets, the stored ones read now (a missing or unreadable one stops

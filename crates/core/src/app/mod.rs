@@ -8,6 +8,8 @@ pub mod authn;
 pub mod availability;
 pub mod catchup;
 pub mod error;
+pub mod fanout;
+pub mod push;
 pub mod scoring;
 pub mod webhook;
 pub mod worker;

@@ -130,8 +130,20 @@ fn refusal(request_id: &Option<String>, e: &ApiError) -> Reply {
     Reply::text(Refusal::new(request_id.clone(), e.code, e.message.clone()).to_json())
 }
 
-/// Answers a client message; `name` is the sender's display name when known.
+/// Answers a client message; `name` is the sender's display name when known. The
+/// answer always fits in one WebSocket message.
 pub async fn handle(
+    ports: &super::Ports,
+    conn: &ConnectionInfo,
+    name: Option<&str>,
+    text: &str,
+) -> Reply {
+    let mut reply = answer(ports, conn, name, text).await;
+    reply.text = ws::fit(reply.text);
+    reply
+}
+
+async fn answer(
     ports: &super::Ports,
     conn: &ConnectionInfo,
     name: Option<&str>,

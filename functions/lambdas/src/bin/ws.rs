@@ -6,11 +6,11 @@
 use aws_lambda_events::encodings::Body;
 use aws_lambda_events::event::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use pitchside_aws::ApiGatewayPusher;
+use pitchside_aws::ManagementApi;
 use pitchside_core::app::authn::{Authenticator, credential};
-use pitchside_core::app::{ApiError, ErrorKind, ws};
-use pitchside_core::ports::ConnectionId;
+use pitchside_core::app::{ApiError, ErrorKind, push, ws};
 use pitchside_core::ports::Ports;
+use pitchside_core::ports::{ConnectionId, Posted};
 use pitchside_domain::throttle::TokenBucket;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -24,13 +24,16 @@ struct Function {
     endpoint: Option<String>,
     /// Built once, on the first message: every event of this function names the same
     /// API and stage.
-    pusher: OnceLock<ApiGatewayPusher>,
+    replies: OnceLock<ManagementApi>,
     /// Token buckets of the connections this instance has served. Per instance: API
     /// Gateway spreads a connection's messages over instances, so its stage throttling
     /// (in the template) is the hard limit and this one the polite, per-message answer.
     buckets: Mutex<HashMap<ConnectionId, TokenBucket>>,
     rate: (f64, f64),
 }
+
+/// How long an answer may take to post, its retries included.
+const REPLY_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Buckets kept before the oldest are forgotten (a forgotten one starts full).
 const MAX_BUCKETS: usize = 50_000;
@@ -149,14 +152,23 @@ impl Function {
                     (None, Some(domain), Some(stage)) => format!("https://{domain}/{stage}"),
                     _ => return Err("no management endpoint: set PITCHSIDE_WS_ENDPOINT".into()),
                 };
-                let pusher = self.pusher.get_or_init(|| {
-                    ApiGatewayPusher::new(
-                        pitchside_aws::management_client(&self.sdk, &endpoint),
-                        self.ports.registry.clone(),
-                        1,
-                    )
-                });
-                pusher.post(&conn.org, &id, reply.as_bytes()).await;
+                let replies = self
+                    .replies
+                    .get_or_init(|| pitchside_aws::wiring::connections(&self.sdk, &endpoint));
+                // An answer waits on no more than the policy's few tries.
+                let deadline = tokio::time::Instant::now() + REPLY_BUDGET;
+                let policy = push::Policy::default();
+                match push::reply(replies, &id, reply.as_bytes(), deadline, &policy).await {
+                    Some(Posted::Sent) => {}
+                    Some(Posted::Gone) => {
+                        if let Err(e) = self.ports.registry.remove(&conn.org, &id).await {
+                            tracing::warn!(error = %e, "cannot forget a gone connection");
+                        }
+                    }
+                    other => {
+                        tracing::warn!(outcome = ?other, "the answer did not reach the connection")
+                    }
+                }
                 Ok(respond(200, String::new()))
             }
         }
@@ -176,7 +188,7 @@ async fn main() -> Result<(), Error> {
         auth,
         sdk,
         endpoint: settings.aws.as_ref().and_then(|a| a.ws_endpoint.clone()),
-        pusher: OnceLock::new(),
+        replies: OnceLock::new(),
         buckets: Mutex::new(HashMap::new()),
         rate: (f64::from(settings.ws_rate), f64::from(settings.ws_burst)),
     });

@@ -1,0 +1,99 @@
+//! Fan-out on AWS: an append to the log becomes chunks on the push queue, one per lane
+//! of each room's connections (`pitchside_domain::push`). The `fanout` function runs it
+//! for each move of an organization's log head on the table's stream, in stream order,
+//! so the chunks of each lane are queued in log order.
+
+use crate::ports::{ChunkQueue, Ports, StoreResult};
+use pitchside_domain::event::{Event, EventId};
+use pitchside_domain::ids::OrganizationId;
+use pitchside_domain::push::{self, Action, Chunk};
+use pitchside_domain::{revocation, rooms};
+use std::collections::HashMap;
+
+/// Events read from the log per query.
+const PAGE: usize = 100;
+
+/// What one fan-out queued.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Queued {
+    pub events: usize,
+    pub chunks: usize,
+    pub connections: usize,
+}
+
+/// Queues the chunks that take the events after `after` up to `upto` to their rooms.
+/// An error leaves the caller to run it again (the stream record stays): what was
+/// queued already is deduplicated by the queue.
+pub async fn fan_out(
+    ports: &Ports,
+    queue: &dyn ChunkQueue,
+    org: &OrganizationId,
+    after: EventId,
+    upto: EventId,
+) -> StoreResult<Queued> {
+    let mut queued = Queued::default();
+    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    let mut from = after;
+    while from < upto {
+        let events = ports.log.after(org, from, PAGE).await?;
+        let Some(last) = events.last() else {
+            // Retention removed them, or the store has not caught up: nothing to send.
+            tracing::warn!(after = %from, upto = %upto, "the log holds no events the head moved over");
+            break;
+        };
+        from = last.id;
+        let mut chunks = Vec::new();
+        for event in events.iter().filter(|e| e.id <= upto) {
+            let Some((action, room, data)) = what_to_post(event) else {
+                continue;
+            };
+            let room_members = match members.get(&room) {
+                Some(m) => m,
+                None => {
+                    let m = ports.registry.members(org, &room).await?;
+                    members
+                        .entry(room.clone())
+                        .or_insert(m.into_iter().map(|c| c.0).collect())
+                }
+            };
+            match push::plan(org, event.id, action, &data, room_members.iter().cloned()) {
+                Ok(planned) => {
+                    queued.events += 1;
+                    queued.connections += room_members.len();
+                    chunks.extend(planned);
+                }
+                // It cannot be posted, to anyone: clients read it by catch-up.
+                Err(e) => {
+                    tracing::error!(error = %e, "an event not pushed to WebSocket connections")
+                }
+            }
+        }
+        queued.chunks += chunks.len();
+        send(queue, &chunks).await?;
+    }
+    Ok(queued)
+}
+
+async fn send(queue: &dyn ChunkQueue, chunks: &[Chunk]) -> StoreResult<()> {
+    if chunks.is_empty() {
+        return Ok(());
+    }
+    queue.send(chunks).await
+}
+
+/// What an event asks of a room's connections, if anything: the event itself, or for a
+/// revocation the notice before the revoked member's connections are closed.
+fn what_to_post(event: &Event) -> Option<(Action, String, String)> {
+    if let Some(user) = revocation::revoked_user(event) {
+        let room = rooms::Room::User(user).to_string();
+        return Some((Action::End, room, revocation::ws_notice()));
+    }
+    if !event.kind.reaches_clients() {
+        return None;
+    }
+    Some((
+        Action::Deliver,
+        rooms::of_event(event).to_string(),
+        event.to_json(),
+    ))
+}
