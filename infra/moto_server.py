@@ -8,16 +8,86 @@ records, ownership of WhatsApp numbers), so the port suite's concurrency test wo
 fail at random against plain moto. One lock around the backend's item operations makes
 moto as strict as DynamoDB here; SQS (whose long polls must not block) is untouched.
 
+Transactions get the same care for speed. moto rolls a failed transaction back by
+restoring a deep copy of every table it touches, taken before it: the whole table,
+stream records and all, for each transaction, so a table of 20,000 connections makes
+each append take seconds, and a long test suite gigabytes. Here a transaction saves
+only the items it names and, if it fails, puts them back and takes the stream records
+it added off (as in DynamoDB, a transaction that did not happen leaves no record).
+
 Usage: python infra/moto_server.py -H 127.0.0.1 -p 5000 (the same flags as moto_server).
 """
 
+import copy
 import functools
 import threading
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.server import main
 
 _lock = threading.RLock()
+
+# moto's own whole-table copy is not taken (a table "copies" to itself); the wrapper
+# below saves and restores what a transaction touches instead.
+Table.__deepcopy__ = lambda self, memo: self
+
+
+def _touched(backend, transact_items):
+    """Each item a transaction names: (table, hash, range, a copy of it or None)."""
+    saved = []
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        table = backend.tables.get(op.get("TableName"))
+        if table is None:
+            continue
+        key = op.get("Key")
+        if key is None and "Item" in op:
+            key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+            if table.range_key_attr is not None:
+                key[table.range_key_attr] = op["Item"][table.range_key_attr]
+        if key is None:
+            continue
+        try:
+            hash_value, range_value = backend.get_keys_value(table, key)
+        except Exception:
+            continue
+        current = table.get_item(hash_value, range_value)
+        saved.append((table, hash_value, range_value, copy.deepcopy(current)))
+    return saved
+
+
+def _restore(saved):
+    for table, hash_value, range_value, item in reversed(saved):
+        if table.range_key_attr is not None:
+            if item is None:
+                table.items.get(hash_value, {}).pop(range_value, None)
+            else:
+                table.items[hash_value][range_value] = item
+        else:
+            if item is None:
+                table.items.pop(hash_value, None)
+            else:
+                table.items[hash_value] = item
+
+
+def _rolled_back_by_item(method):
+    @functools.wraps(method)
+    def wrapper(self, transact_items, *args, **kwargs):
+        with _lock:
+            saved = _touched(self, transact_items)
+            streams = [(t.stream_shard, len(t.stream_shard.items))
+                       for t in {id(x[0]): x[0] for x in saved}.values()
+                       if t.stream_shard is not None]
+            try:
+                return method(self, transact_items, *args, **kwargs)
+            except Exception:
+                _restore(saved)
+                for shard, length in streams:
+                    del shard.items[length:]
+                raise
+    return wrapper
+
 
 for _name in ("put_item", "get_item", "query", "update_item", "delete_item",
               "transact_write_items", "transact_get_items", "batch_write_item"):
@@ -33,6 +103,8 @@ for _name in ("put_item", "get_item", "query", "update_item", "delete_item",
         return wrapper
 
     setattr(DynamoDBBackend, _name, _atomic(_method))
+
+DynamoDBBackend.transact_write_items = _rolled_back_by_item(DynamoDBBackend.transact_write_items)
 
 if __name__ == "__main__":
     main()

@@ -12,7 +12,7 @@ ensure_venv
 # them (release: tuned for size), so their figures are the deployed ones.
 cargo build --profile gateway -p pitchside -p pitchside-tests --bin pitchside --bin bench
 cargo build --release -p pitchside-lambdas \
-  --bin webhook --bin worker --bin ws --bin sse --bin api
+  --bin webhook --bin worker --bin ws --bin sse --bin api --bin fanout --bin push
 export PITCHSIDE_LAMBDA_DIR="$PWD/target/release"
 
 start_moto target/moto-bench.log

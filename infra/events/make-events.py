@@ -74,6 +74,24 @@ def ws(route, event_type, headers=None, body=None, query=None):
     return event
 
 
+def log_head_moved(old, new):
+    """A change of the organization's LOG item on the table's stream, as Lambda hands it
+    to the fanout function (NEW_AND_OLD_IMAGES)."""
+    image = lambda head: {"pk": {"S": f"ORG#{ORG}"}, "sk": {"S": "LOG"}, "head": {"N": str(head)}}
+    return {
+        "eventID": "c81e728d9d4c2f636f067f89cc14862c", "eventName": "MODIFY", "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": EPOCH_MS // 1000,
+            "Keys": {"pk": {"S": f"ORG#{ORG}"}, "sk": {"S": "LOG"}},
+            "NewImage": image(new), "OldImage": image(old),
+            "SequenceNumber": f"1111{new:020d}", "SizeBytes": 98,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/pitchside/stream/2026-11-26T07:00:00.000",
+    }
+
+
 def main():
     bearer = {"authorization": f"Bearer {token()}"}
     body = notification("wamid.sample-1", "Yes, I can play on Saturday")
@@ -93,6 +111,7 @@ def main():
         "ws-connect.json": ws("$connect", "CONNECT", headers={"Authorization": bearer["authorization"], "Host": "sample.execute-api.us-east-1.amazonaws.com"}),
         "ws-ping.json": ws("$default", "MESSAGE", body=json.dumps({"action": "ping", "requestId": "r1"})),
         "ws-disconnect.json": ws("$disconnect", "DISCONNECT"),
+        "fanout-dynamodb-stream.json": {"Records": [log_head_moved(1, 2)]},
     }
     for name, event in events.items():
         with open(os.path.join(HERE, name), "w") as f:

@@ -16,6 +16,8 @@ use tokio::process::{Child, Command};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
+pub mod management_api;
+pub mod push_sim;
 pub mod runtime_api;
 
 pub const JWT_SECRET: &str = "black-box-test-jwt-secret-0123456789abcdef";

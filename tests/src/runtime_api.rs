@@ -28,8 +28,9 @@ pub enum Chunk {
     End,
 }
 
-#[derive(Default)]
 struct Shared {
+    /// How long an invocation may run: its deadline, as the function sees it.
+    timeout: std::time::Duration,
     pending: Mutex<VecDeque<(String, Value)>>,
     arrived: Notify,
     replies: Mutex<HashMap<String, mpsc::UnboundedSender<Chunk>>>,
@@ -48,12 +49,20 @@ pub struct RuntimeApi {
 pub struct Reply {
     rx: mpsc::UnboundedReceiver<Chunk>,
     pub streamed: Vec<u8>,
+    patience: std::time::Duration,
 }
 
 impl Reply {
-    /// The next chunk (bounded by the tests' patience).
+    /// Waits up to `patience` for each chunk instead of the tests' patience (an
+    /// invocation that may run to its timeout).
+    pub fn patience(mut self, patience: std::time::Duration) -> Reply {
+        self.patience = patience;
+        self
+    }
+
+    /// The next chunk (bounded by the reply's patience).
     pub async fn next(&mut self) -> Result<Chunk> {
-        let c = tokio::time::timeout(crate::PATIENCE, self.rx.recv())
+        let c = tokio::time::timeout(self.patience, self.rx.recv())
             .await
             .context("no reply from the function in time")?
             .context("the runtime API went away")?;
@@ -90,8 +99,21 @@ impl Reply {
 }
 
 impl RuntimeApi {
+    /// A runtime API whose invocations have 15 minutes, Lambda's longest timeout.
     pub async fn start() -> Result<RuntimeApi> {
-        let shared = Arc::new(Shared::default());
+        RuntimeApi::with_timeout(std::time::Duration::from_secs(900)).await
+    }
+
+    /// A runtime API whose invocations end `timeout` after they are handed out.
+    pub async fn with_timeout(timeout: std::time::Duration) -> Result<RuntimeApi> {
+        let shared = Arc::new(Shared {
+            timeout,
+            pending: Default::default(),
+            arrived: Default::default(),
+            replies: Default::default(),
+            init_error: Default::default(),
+            first_poll: Default::default(),
+        });
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route(
@@ -117,6 +139,7 @@ impl RuntimeApi {
         Reply {
             rx,
             streamed: Vec::new(),
+            patience: crate::PATIENCE,
         }
     }
 
@@ -192,7 +215,7 @@ async fn next(State(s): State<Arc<Shared>>) -> Response {
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
                 .as_millis()
-                + 900_000;
+                + s.timeout.as_millis();
             return (
                 [
                     ("lambda-runtime-aws-request-id", id),

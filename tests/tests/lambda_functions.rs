@@ -526,3 +526,163 @@ async fn worker_killed_mid_batch_is_retried_without_losing_or_doubling() {
     assert_eq!(ids, expected, "each message once, in order");
     assert_eq!(page.bounds.head, EventId(n as u64));
 }
+
+/// The push path's two functions as Lambda runs them: `fanout` takes the stream's
+/// records of the log head's moves (the sample, and its neighbours) and queues chunks;
+/// `push` takes the push queue's batches as the FIFO queue hands them out and posts
+/// each event to every connection of its room, in order, through the management API
+/// (a loopback stand-in that is slow, throttles a tenth of the calls, and answers 410
+/// for gone connections). A gone connection is forgotten; a revoked member's gets the
+/// notice and is closed.
+#[tokio::test]
+async fn fanout_and_push_take_each_append_to_every_connection_in_order() {
+    use pitchside_tests::management_api::{Behaviour, ManagementApi};
+    let f = fixture().await;
+    let sdk = pitchside_aws::sdk_config().await;
+    let registry = DynamoRegistry::new(
+        aws_sdk_dynamodb::Client::new(&sdk),
+        f.env.var("PITCHSIDE_TABLE").unwrap(),
+    );
+    let ids: Vec<String> = (0..40).map(|i| format!("conn-{i:02}=")).collect();
+    let revoked = UserId::new("revoked-member").unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let user = if i == 7 {
+            revoked.clone()
+        } else {
+            UserId::new(format!("member-{i}")).unwrap()
+        };
+        let conn = ConnectionInfo {
+            id: ConnectionId(id.clone()),
+            org: f.org.clone(),
+            user: user.clone(),
+            roles: vec![Role::Viewer],
+        };
+        registry.register(&conn).await.unwrap();
+        let own = pitchside_domain::rooms::Room::User(user).to_string();
+        registry.join(&f.org, &conn.id, &own).await.unwrap();
+    }
+    let gone: std::collections::HashSet<String> = ["conn-03=", "conn-11=", "conn-29="]
+        .map(String::from)
+        .into();
+    f.append("one").await;
+    f.append("two").await;
+    let revocation = pitchside_domain::revocation::event(&revoked, chrono::Utc::now());
+    f.store.append(&f.org, revocation).await.unwrap();
+    let stub = ManagementApi::start(Behaviour {
+        latency: Duration::from_millis(2),
+        throttle: 0.1,
+        gone: gone.clone(),
+        tally_only: false,
+    })
+    .await
+    .unwrap();
+
+    let sample = sample("fanout-dynamodb-stream.json");
+    let record = sample["Records"][0].clone();
+    let moved = |old: u64, new: u64| {
+        let mut r = record.clone();
+        r["dynamodb"]["OldImage"]["head"]["N"] = Value::from(old.to_string());
+        r["dynamodb"]["NewImage"]["head"]["N"] = Value::from(new.to_string());
+        r["dynamodb"]["SequenceNumber"] = Value::from(format!("1111{new:020}"));
+        r
+    };
+    let fanout = RuntimeApi::start().await.unwrap();
+    let _fanout = fanout.spawn("fanout", &f.vars("fanout")).unwrap();
+    let event = serde_json::json!({"Records": [moved(0, 1), record, moved(2, 3)]});
+    let reply = fanout.invoke(event).json().await.unwrap();
+    assert_eq!(reply["batchItemFailures"], serde_json::json!([]), "{reply}");
+
+    let push = RuntimeApi::start().await.unwrap();
+    let mut vars = f.vars("push");
+    vars.push(("PITCHSIDE_WS_ENDPOINT".into(), stub.url.clone()));
+    let _push = push.spawn("push", &vars).unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let url = f.env.var("PITCHSIDE_PUSH_QUEUE_URL").unwrap();
+    let mut batches = 0;
+    loop {
+        // As the event source mapping does: a batch of up to ten, to one invocation;
+        // what it did not report failed is deleted.
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .unwrap();
+        if out.messages().is_empty() {
+            break;
+        }
+        batches += 1;
+        let records: Vec<Value> = out
+            .messages()
+            .iter()
+            .map(|m| {
+                let attributes: serde_json::Map<String, Value> = m
+                    .attributes()
+                    .into_iter()
+                    .flatten()
+                    .map(|(k, v)| (k.as_str().to_string(), Value::from(v.clone())))
+                    .collect();
+                serde_json::json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
+                    "body": m.body(), "attributes": attributes, "messageAttributes": {},
+                    "md5OfBody": m.md5_of_body(), "eventSource": "aws:sqs",
+                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:pitchside-push.fifo",
+                    "awsRegion": "us-east-1"})
+            })
+            .collect();
+        let reply = push
+            .invoke(serde_json::json!({ "Records": records }))
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(reply["batchItemFailures"], serde_json::json!([]), "{reply}");
+        for m in out.messages() {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    assert!(batches > 1, "the events took several batches");
+
+    let got = stub.received();
+    for id in &ids {
+        let texts: Vec<Value> = got
+            .get(id)
+            .map(|r| {
+                r.iter()
+                    .map(|m| serde_json::from_slice(&m.body).unwrap())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if gone.contains(id) {
+            assert!(texts.is_empty(), "{id} is gone");
+            continue;
+        }
+        let seen: Vec<&str> = texts
+            .iter()
+            .map(|v| v["payload"]["text"].as_str().unwrap_or("notice"))
+            .collect();
+        if id == "conn-07=" {
+            assert_eq!(seen, ["one", "two", "notice"], "{id}");
+            assert_eq!(texts[2]["code"], pitchside_domain::revocation::CODE);
+        } else {
+            assert_eq!(seen, ["one", "two"], "{id}: each event once, in order");
+        }
+    }
+    assert_eq!(stub.closed(), vec!["conn-07=".to_string()]);
+    assert_eq!(stub.order(), (0, 0), "nothing out of order, nothing twice");
+    assert_eq!(stub.reach(2).unwrap().connections, 37);
+    for id in gone.iter().chain(["conn-07=".to_string()].iter()) {
+        assert_eq!(
+            registry.lookup(&ConnectionId(id.clone())).await.unwrap(),
+            None,
+            "{id} is forgotten"
+        );
+    }
+    assert_eq!(registry.members(&f.org, ORG_ROOM).await.unwrap().len(), 36);
+}

@@ -910,12 +910,96 @@ async fn seed(gw: &Gateway) -> Result<()> {
     Ok(())
 }
 
+/// The AWS push path simulated (`pitchside_tests::push_sim`): rooms of each size with a
+/// 5% throttle, one 10,000 room without, and the worker's batch time at 10 and 10,000
+/// connections. Prints its table; answers its JSON.
+async fn push_path() -> Result<Value> {
+    use pitchside_tests::push_sim;
+    let rooms: Vec<usize> = std::env::var("BENCH_PUSH_ROOMS")
+        .unwrap_or_else(|_| "1000,10000,50000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let latency = Duration::from_millis(env_or("BENCH_PUSH_LATENCY_MS", 30));
+    let throttle: f64 = env_or("BENCH_PUSH_THROTTLE", 0.05);
+    let instances: usize = env_or("BENCH_PUSH_INSTANCES", 8);
+    let mut runs = Vec::new();
+    let mut plan: Vec<(usize, f64)> = rooms.iter().map(|&n| (n, throttle)).collect();
+    plan.push((10_000, 0.0));
+    for (n, t) in plan {
+        // Enough events for a p99 where they are cheap, a few where each is 50,000 posts.
+        let events = (20_000 / n).clamp(3, 20);
+        eprintln!("bench: push path x{n}, {events} events, throttle {t}");
+        runs.push(push_sim::round(n, (n / 200).max(5), t, latency, events, instances).await?);
+    }
+    let mut workers = Vec::new();
+    for n in [10, 10_000] {
+        eprintln!("bench: worker batch with {n} connections");
+        workers.push(push_sim::worker_batch(n).await?);
+    }
+    println!(
+        "\nAWS push path (fanout + {instances} push processes via the Runtime API, moto, a management API stand-in answering after {} ms; push timeout {} s)\n",
+        latency.as_millis(),
+        push_sim::PUSH_TIMEOUT.as_secs()
+    );
+    println!(
+        "| connections (gone) | throttled | events | append to last connection p50 / p99 ms | posts per delivery | invocations (fanout + push) | longest push invocation ms | dead letters | out of order | repeats |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    for r in &runs {
+        let st = stats(r.reach_ms.clone());
+        println!(
+            "| {} ({}) | {:.0}% | {} | {:.0} / {:.0} | {:.3} | {} + {} | {:.0} | {} | {} | {} |",
+            r.connections,
+            r.gone,
+            r.throttle * 100.0,
+            r.events,
+            st.p50,
+            st.p99,
+            r.posts_per_delivery,
+            r.fanout_invocations,
+            r.push_invocations,
+            r.longest_push_ms,
+            r.dead_letters,
+            r.out_of_order,
+            r.repeats
+        );
+    }
+    for w in &workers {
+        println!(
+            "worker: a batch of 10 messages with {} connections open: {} DynamoDB and {} SQS requests, {:.1} ms (moto's time grows with the table)",
+            w.connections, w.dynamodb, w.sqs, w.ms
+        );
+    }
+    Ok(json!({
+        "rounds": runs.iter().map(|r| {
+            let st = stats(r.reach_ms.clone());
+            json!({"connections": r.connections, "gone": r.gone, "throttle": r.throttle,
+                "events": r.events, "reachP50Ms": st.p50, "reachP99Ms": st.p99,
+                "postsPerDelivery": r.posts_per_delivery, "fanoutInvocations": r.fanout_invocations,
+                "pushInvocations": r.push_invocations, "longestPushMs": r.longest_push_ms,
+                "timeoutMs": push_sim::PUSH_TIMEOUT.as_millis() as u64,
+                "gbSeconds": r.gb_seconds, "deadLetters": r.dead_letters,
+                "outOfOrder": r.out_of_order, "repeats": r.repeats,
+                "apiCalls": r.api_calls, "requests": r.requests})
+        }).collect::<Vec<_>>(),
+        "workerBatch": workers.iter().map(|w| json!({"connections": w.connections, "ms": w.ms,
+            "dynamodbRequests": w.dynamodb, "sqsRequests": w.sqs})).collect::<Vec<_>>(),
+    }))
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pinned = cpus >= 2;
     if pinned {
         pin_self("1");
+    }
+    // `BENCH_ONLY=push`: the AWS push path's simulation alone.
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("push") {
+        let push = push_path().await?;
+        println!("{}", json!({ "cpus": cpus, "pushPath": push }));
+        return Ok(());
     }
     let fanouts: Vec<usize> = std::env::var("BENCH_FANOUT")
         .unwrap_or_else(|_| "1000,10000".into())
@@ -1069,8 +1153,14 @@ async fn main() -> Result<()> {
             p.busy_events
         );
     }
+    let push = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        Some(push_path().await?)
+    } else {
+        None
+    };
     println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
     let json = json!({
+        "pushPath": push,
         "cpus": cpus, "pinned": pinned,
         "scoring": {"p50": score.p50, "p99": score.p99, "max": score.max, "n": score.n},
         "fanout": rounds.iter().map(|f| json!({

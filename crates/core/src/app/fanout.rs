@@ -35,7 +35,13 @@ pub async fn fan_out(
     let mut members: HashMap<String, Vec<String>> = HashMap::new();
     let mut from = after;
     while from < upto {
-        let events = ports.log.after(org, from, PAGE).await?;
+        let events = match read(ports, org, from).await? {
+            Some(events) => events,
+            None => {
+                from = from.next();
+                continue;
+            }
+        };
         let Some(last) = events.last() else {
             // Retention removed them, or the store has not caught up: nothing to send.
             tracing::warn!(after = %from, upto = %upto, "the log holds no events the head moved over");
@@ -72,6 +78,29 @@ pub async fn fan_out(
         send(queue, &chunks).await?;
     }
     Ok(queued)
+}
+
+/// The events after `from`; `None` when the next one cannot be read at all (stored
+/// corrupt): retrying cannot help, and the events after it must still go out, so it is
+/// skipped, loudly. Ids are consecutive, so the one that fails is `from`'s next.
+async fn read(
+    ports: &Ports,
+    org: &OrganizationId,
+    from: EventId,
+) -> StoreResult<Option<Vec<Event>>> {
+    let err = match ports.log.after(org, from, PAGE).await {
+        Ok(events) => return Ok(Some(events)),
+        Err(e) if e.is_transient() => return Err(e),
+        Err(e) => e,
+    };
+    match ports.log.after(org, from, 1).await {
+        Ok(events) => Ok(Some(events)),
+        Err(e) if e.is_transient() => Err(e),
+        Err(_) => {
+            tracing::error!(event_id = %from.next(), error = %err, "an event the log cannot read is not pushed");
+            Ok(None)
+        }
+    }
 }
 
 async fn send(queue: &dyn ChunkQueue, chunks: &[Chunk]) -> StoreResult<()> {
