@@ -1,4 +1,4 @@
-"""moto's server, with each DynamoDB operation made atomic.
+"""moto's server, with DynamoDB's operations and SQS's receive made atomic, as AWS's are.
 
 moto's server handles requests on threads, and its DynamoDB backend evaluates a
 condition and then writes without a lock, so two concurrent conditional writes (or
@@ -6,7 +6,7 @@ transactions) on the same item can both pass their conditions. Real DynamoDB nev
 allows that, and Pitchside's correctness rests on it (the event log's head, dedup
 records, ownership of WhatsApp numbers), so the port suite's concurrency test would
 fail at random against plain moto. One lock around the backend's item operations makes
-moto as strict as DynamoDB here; SQS (whose long polls must not block) is untouched.
+moto as strict as DynamoDB here.
 
 Transactions get the same care for speed. moto rolls a failed transaction back by
 restoring a deep copy of every table it touches, taken before it: the whole table,
@@ -15,16 +15,24 @@ each append take seconds, and a long test suite gigabytes. Here a transaction sa
 only the items it names and, if it fails, puts them back and takes the stream records
 it added off (as in DynamoDB, a transaction that did not happen leaves no record).
 
+SQS's receive is made atomic too: moto's lets two concurrent receives take the same
+message (and, on a FIFO queue, two batches of one message group at once), which SQS
+never does; the push path's order rests on it. A receive takes the queue's messages
+under one lock and waits outside it, woken by a send (or every 50 ms, for messages
+whose visibility timeout ran out), so a long poll blocks no one.
+
 Usage: python infra/moto_server.py -H 127.0.0.1 -p 5000 (the same flags as moto_server).
 """
 
 import copy
 import functools
 import threading
+import time
 
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.server import main
+from moto.sqs.models import SQSBackend
 
 _lock = threading.RLock()
 
@@ -105,6 +113,26 @@ for _name in ("put_item", "get_item", "query", "update_item", "delete_item",
     setattr(DynamoDBBackend, _name, _atomic(_method))
 
 DynamoDBBackend.transact_write_items = _rolled_back_by_item(DynamoDBBackend.transact_write_items)
+
+_receive_lock = threading.Lock()
+_receive = SQSBackend.receive_message
+
+
+def _receive_atomically(self, queue_name, count, wait_seconds_timeout, visibility_timeout,
+                        message_attribute_names=None):
+    end = time.monotonic() + (wait_seconds_timeout or 0)
+    while True:
+        with _receive_lock:
+            got = _receive(self, queue_name, count, 0, visibility_timeout, message_attribute_names)
+        left = end - time.monotonic()
+        if got or left <= 0:
+            return got
+        queue = self.get_queue(queue_name)
+        with queue._messages_lock:
+            queue._messages_lock.wait(timeout=min(0.05, left))
+
+
+SQSBackend.receive_message = _receive_atomically
 
 if __name__ == "__main__":
     main()

@@ -92,7 +92,11 @@ pub struct LogStream {
     /// Each open shard's next iterator.
     shards: HashMap<String, Option<String>>,
     started: bool,
+    discovered: std::time::Instant,
 }
+
+/// How often the shards are listed again (a split adds new ones).
+const DISCOVER_EVERY: Duration = Duration::from_secs(5);
 
 impl LogStream {
     /// The stream of `table` (which must have one: `bootstrap::create_table` enables it).
@@ -117,6 +121,7 @@ impl LogStream {
             arn,
             shards: HashMap::new(),
             started: false,
+            discovered: std::time::Instant::now(),
         };
         stream.discover().await?;
         stream.started = true;
@@ -142,6 +147,7 @@ impl LogStream {
                     .collect()
             })
             .unwrap_or_default();
+        self.discovered = std::time::Instant::now();
         for id in shards {
             if self.shards.contains_key(&id) {
                 continue;
@@ -188,7 +194,9 @@ impl LogStream {
         }
         if moves.is_empty() {
             tokio::time::sleep(idle).await;
-            self.discover().await?;
+            if self.discovered.elapsed() >= DISCOVER_EVERY {
+                self.discover().await?;
+            }
         }
         Ok(moves)
     }

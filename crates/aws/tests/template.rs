@@ -332,6 +332,11 @@ fn the_push_path_runs_from_the_tables_stream_through_a_fifo_queue_with_its_alarm
     );
     let chunks = resource("PushFunction")["Properties"]["Events"]["Chunks"].clone();
     assert!(text(&chunks["Properties"]["Queue"]).contains("PushQueue"));
+    // One chunk an invocation, as the bench's simulation of the trigger takes them.
+    assert_eq!(
+        chunks["Properties"]["BatchSize"],
+        serde_yaml::Value::from(pitchside_tests_batch_size())
+    );
     assert_eq!(
         text(&chunks["Properties"]["FunctionResponseTypes"]),
         "ReportBatchItemFailures"
@@ -346,4 +351,15 @@ fn the_push_path_runs_from_the_tables_stream_through_a_fifo_queue_with_its_alarm
         let dims = text(&resource(alarm)["Properties"]["Dimensions"]);
         assert!(dims.contains(watches), "{alarm} watches {watches}: {dims}");
     }
+}
+
+/// The push trigger's batch size the bench simulates (`tests/src/push_sim.rs`); the
+/// template must match it.
+fn pitchside_tests_batch_size() -> i64 {
+    let sim = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/src/push_sim.rs");
+    let text = std::fs::read_to_string(sim).expect("the simulation beside the workspace");
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("pub const BATCH_SIZE: i32 = "))
+        .and_then(|v| v.trim_end_matches(';').parse().ok())
+        .expect("push_sim.rs names BATCH_SIZE")
 }

@@ -943,19 +943,20 @@ async fn push_path() -> Result<Value> {
         push_sim::PUSH_TIMEOUT.as_secs()
     );
     println!(
-        "| connections (gone) | throttled | events | append to last connection p50 / p99 ms | posts per delivery | invocations (fanout + push) | longest push invocation ms | dead letters | out of order | repeats |"
+        "| connections (gone) | throttled | events | append to last connection p50 / p99 ms | fan-out invocation ms per event | posts per delivery | invocations (fanout + push) | longest push invocation ms | dead letters | out of order | repeats |"
     );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     for r in &runs {
         let st = stats(r.reach_ms.clone());
         println!(
-            "| {} ({}) | {:.0}% | {} | {:.0} / {:.0} | {:.3} | {} + {} | {:.0} | {} | {} | {} |",
+            "| {} ({}) | {:.0}% | {} | {:.0} / {:.0} | {:.0} | {:.3} | {} + {} | {:.0} | {} | {} | {} |",
             r.connections,
             r.gone,
             r.throttle * 100.0,
             r.events,
             st.p50,
             st.p99,
+            r.fanout_seconds * 1000.0 / r.events as f64,
             r.posts_per_delivery,
             r.fanout_invocations,
             r.push_invocations,
@@ -979,7 +980,8 @@ async fn push_path() -> Result<Value> {
                 "postsPerDelivery": r.posts_per_delivery, "fanoutInvocations": r.fanout_invocations,
                 "pushInvocations": r.push_invocations, "longestPushMs": r.longest_push_ms,
                 "timeoutMs": push_sim::PUSH_TIMEOUT.as_millis() as u64,
-                "gbSeconds": r.gb_seconds, "deadLetters": r.dead_letters,
+                "gbSeconds": r.gb_seconds, "pushSeconds": r.push_seconds,
+                "fanoutSeconds": r.fanout_seconds, "deadLetters": r.dead_letters,
                 "outOfOrder": r.out_of_order, "repeats": r.repeats,
                 "apiCalls": r.api_calls, "requests": r.requests})
         }).collect::<Vec<_>>(),
