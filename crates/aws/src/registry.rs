@@ -206,6 +206,41 @@ impl ConnectionRegistry for DynamoRegistry {
         }
     }
 
+    async fn members_page(
+        &self,
+        org: &OrganizationId,
+        room: &str,
+        after: Option<&ConnectionId>,
+        limit: usize,
+    ) -> StoreResult<(Vec<ConnectionId>, Option<ConnectionId>)> {
+        let pk = keys::room(org, room);
+        let start = after.map(|a| key(pk.clone(), a.0.clone()));
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(pk))
+            .set_exclusive_start_key(start)
+            .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let ids = page
+            .items()
+            .iter()
+            .map(|item| Ok(ConnectionId(get_s(item, keys::SK)?.to_string())))
+            .collect::<StoreResult<Vec<_>>>()?;
+        // DynamoDB stops at the limit or at 1 MB and says where; a last key after a
+        // full last page may still have nothing behind it, which the next page shows.
+        let next = match page.last_evaluated_key {
+            Some(k) if !k.is_empty() => ids.last().cloned(),
+            _ => None,
+        };
+        Ok((ids, next))
+    }
+
     async fn lookup(&self, id: &ConnectionId) -> StoreResult<Option<ConnectionInfo>> {
         let Some(item) = self.connection(id).await? else {
             return Ok(None);

@@ -204,7 +204,9 @@ async fn every_connection_gets_its_rooms_events_in_log_order_across_chunks_and_i
                     };
                     head = ports.log.append(&org(), new).await.unwrap().event.id;
                 }
-                fanout::fan_out(&ports, fifo.as_ref(), &org(), before, head)
+                // Rooms read 400 connections a page, so each event's chunks go out in
+                // three sends, lane parts numbered on across them.
+                fanout::fan_out_in_pages(&ports, fifo.as_ref(), &org(), before, head, 400)
                     .await
                     .unwrap();
                 tokio::task::yield_now().await;

@@ -116,6 +116,30 @@ pub fn plan(
     data: &str,
     connections: impl IntoIterator<Item = String>,
 ) -> Result<Vec<Chunk>, TooLarge> {
+    plan_page(org, event, action, data, connections, &mut Parts::default())
+}
+
+/// The next part number of each lane of one event, across the pages of its room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parts(Vec<u32>);
+
+impl Default for Parts {
+    fn default() -> Self {
+        Parts(vec![0; LANES as usize])
+    }
+}
+
+/// As [`plan`], for one page of a room read page by page: the page's chunks go out
+/// before the next page is read, each lane's parts numbered on from the last page's
+/// (so a lane's chunks of one event keep their order and their dedup ids).
+pub fn plan_page(
+    org: &OrganizationId,
+    event: EventId,
+    action: Action,
+    data: &str,
+    connections: impl IntoIterator<Item = String>,
+    parts: &mut Parts,
+) -> Result<Vec<Chunk>, TooLarge> {
     // The data travels as a JSON string: escaped, it can grow (quotes in a JSON text),
     // and a chunk must still have room for some connections.
     let escaped = serde_json::to_string(data).map_or(usize::MAX, |s| s.len());
@@ -131,8 +155,7 @@ pub fn plan(
         lanes[lane(&c) as usize].push(c);
     }
     let mut chunks = Vec::new();
-    for (l, members) in (0..LANES).zip(lanes) {
-        let mut part = 0;
+    for ((l, members), part) in (0..LANES).zip(lanes).zip(parts.0.iter_mut()) {
         let mut ids: Vec<String> = Vec::new();
         let mut bytes = 0;
         for id in members {
@@ -143,19 +166,20 @@ pub fn plan(
                     org,
                     event,
                     l,
-                    part,
+                    *part,
                     action,
                     data,
                     std::mem::take(&mut ids),
                 ));
-                part += 1;
+                *part += 1;
                 bytes = 0;
             }
             bytes += cost;
             ids.push(id);
         }
         if !ids.is_empty() {
-            chunks.push(chunk(org, event, l, part, action, data, ids));
+            chunks.push(chunk(org, event, l, *part, action, data, ids));
+            *part += 1;
         }
     }
     Ok(chunks)
@@ -263,6 +287,41 @@ mod tests {
         for c in &chunks {
             assert!(c.to_json().len() <= 256 * 1024, "{}", c.to_json().len());
         }
+    }
+
+    #[test]
+    fn the_pages_of_a_room_number_each_lanes_parts_on() {
+        let ids: Vec<String> = (0..400).map(|i| format!("c{i:04}")).collect();
+        let mut parts = Parts::default();
+        let mut chunks = Vec::new();
+        for page in ids.chunks(100) {
+            chunks.extend(
+                plan_page(
+                    &org(),
+                    EventId(5),
+                    Action::Deliver,
+                    "x",
+                    page.to_vec(),
+                    &mut parts,
+                )
+                .unwrap(),
+            );
+        }
+        let mut per_lane: std::collections::HashMap<u32, Vec<u32>> = Default::default();
+        for c in &chunks {
+            per_lane.entry(c.lane).or_default().push(c.part);
+        }
+        for (lane, got) in per_lane {
+            let want: Vec<u32> = (0..u32::try_from(got.len()).unwrap()).collect();
+            assert_eq!(got, want, "lane {lane}: parts 0, 1, … across the pages");
+        }
+        let mut dedup: Vec<String> = chunks.iter().map(Chunk::dedup_id).collect();
+        dedup.sort();
+        dedup.dedup();
+        assert_eq!(dedup.len(), chunks.len(), "every chunk its own dedup id");
+        let mut all: Vec<&String> = chunks.iter().flat_map(|c| &c.connections).collect();
+        all.sort();
+        assert_eq!(all.len(), 400);
     }
 
     #[test]

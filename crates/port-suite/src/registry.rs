@@ -9,7 +9,7 @@ use pitchside_domain::ids::{OrganizationId, UserId};
 #[macro_export]
 macro_rules! registry_tests {
     ($make:expr) => {
-        $crate::cases!(registry, $make, [registry]);
+        $crate::cases!(registry, $make, [registry, members_in_pages]);
     };
 }
 
@@ -68,4 +68,50 @@ pub async fn registry(reg: &dyn ConnectionRegistry) {
     // Another organization cannot remove a connection that is not its own.
     reg.remove(&b, &c("c1")).await.unwrap();
     assert_eq!(reg.members(&a, ORG_ROOM).await.unwrap(), vec![c("c1")]);
+}
+
+/// A room read page by page gives every member once, in id order, and ends.
+pub async fn members_in_pages(reg: &dyn ConnectionRegistry) {
+    let org = fresh_org("reg-p");
+    let tag = hex::encode(rand::random::<[u8; 4]>());
+    let mut ids: Vec<ConnectionId> = (0..23)
+        .map(|i| ConnectionId(format!("p{i:02}-{tag}")))
+        .collect();
+    for id in &ids {
+        reg.register(&ConnectionInfo {
+            id: id.clone(),
+            org: org.clone(),
+            user: UserId::new("u").unwrap(),
+            roles: vec![Role::Viewer],
+        })
+        .await
+        .unwrap();
+    }
+    ids.sort();
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut pages = 0;
+    loop {
+        let (page, next) = reg
+            .members_page(&org, ORG_ROOM, after.as_ref(), 5)
+            .await
+            .unwrap();
+        assert!(page.len() <= 5, "a page holds at most its limit");
+        seen.extend(page);
+        pages += 1;
+        assert!(pages <= 6, "the pages end");
+        match next {
+            Some(n) => after = Some(n),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ids, "every member once, in id order");
+    let (empty, next) = reg
+        .members_page(&org, "auction:none", None, 5)
+        .await
+        .unwrap();
+    assert!(
+        empty.is_empty() && next.is_none(),
+        "an empty room is one empty page"
+    );
 }

@@ -6,12 +6,17 @@
 use crate::ports::{ChunkQueue, Ports, StoreResult};
 use pitchside_domain::event::{Event, EventId};
 use pitchside_domain::ids::OrganizationId;
-use pitchside_domain::push::{self, Action, Chunk};
+use pitchside_domain::push::{Action, Chunk, Parts, plan_page};
 use pitchside_domain::{revocation, rooms};
 use std::collections::HashMap;
 
 /// Events read from the log per query.
 const PAGE: usize = 100;
+/// Connections of a room read per query: about what DynamoDB's 1 MB page holds of the
+/// room's rows, so a large room's first chunks are queued after its first page and its
+/// chunks stay large (a smaller page splits every lane's chunk at each page, so more
+/// invocations for as many posts).
+const MEMBERS_PAGE: usize = 12_000;
 
 /// What one fan-out queued.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -31,8 +36,21 @@ pub async fn fan_out(
     after: EventId,
     upto: EventId,
 ) -> StoreResult<Queued> {
+    fan_out_in_pages(ports, queue, org, after, upto, MEMBERS_PAGE).await
+}
+
+/// As [`fan_out`], reading rooms `members_page` connections at a time.
+pub async fn fan_out_in_pages(
+    ports: &Ports,
+    queue: &dyn ChunkQueue,
+    org: &OrganizationId,
+    after: EventId,
+    upto: EventId,
+    members_page: usize,
+) -> StoreResult<Queued> {
     let mut queued = Queued::default();
-    let mut members: HashMap<String, Vec<String>> = HashMap::new();
+    // Each room's members, page by page, as the first event for it read them.
+    let mut members: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     let mut from = after;
     while from < upto {
         let events = match read(ports, org, from).await? {
@@ -48,25 +66,70 @@ pub async fn fan_out(
             break;
         };
         from = last.id;
-        let mut chunks = Vec::new();
+        // Chunks wait here and go out together (one send for a page of small rooms'
+        // events), in the order planned; a large room's go out page by page.
+        let mut pending = Vec::new();
         for event in events.iter().filter(|e| e.id <= upto) {
             let Some((action, room, data)) = what_to_post(event) else {
                 continue;
             };
-            let room_members = match members.get(&room) {
-                Some(m) => m,
+            let mut parts = Parts::default();
+            let mut reached = 0;
+            let planned = match members.get(&room) {
+                Some(pages) => pages.iter().try_for_each(|page| {
+                    reached += page.len();
+                    plan_page(
+                        org,
+                        event.id,
+                        action,
+                        &data,
+                        page.iter().cloned(),
+                        &mut parts,
+                    )
+                    .map(|c| pending.extend(c))
+                }),
                 None => {
-                    let m = ports.registry.members(org, &room).await?;
-                    members
-                        .entry(room.clone())
-                        .or_insert(m.into_iter().map(|c| c.0).collect())
+                    let mut pages = Vec::new();
+                    let mut after = None;
+                    let planned = loop {
+                        let (page, next) = ports
+                            .registry
+                            .members_page(org, &room, after.as_ref(), members_page)
+                            .await?;
+                        let page: Vec<String> = page.into_iter().map(|c| c.0).collect();
+                        reached += page.len();
+                        let chunks = plan_page(
+                            org,
+                            event.id,
+                            action,
+                            &data,
+                            page.iter().cloned(),
+                            &mut parts,
+                        );
+                        pages.push(page);
+                        match chunks {
+                            Ok(c) => pending.extend(c),
+                            Err(e) => break Err(e),
+                        }
+                        let Some(next) = next else { break Ok(()) };
+                        // A large room: what is planned goes out before the next page
+                        // is read, so its first connections are reached sooner.
+                        queued.chunks += pending.len();
+                        send(queue, &pending).await?;
+                        pending.clear();
+                        after = Some(next);
+                    };
+                    // Kept only whole: an event refused at its first page read no more.
+                    if planned.is_ok() {
+                        members.insert(room, pages);
+                    }
+                    planned
                 }
             };
-            match push::plan(org, event.id, action, &data, room_members.iter().cloned()) {
-                Ok(planned) => {
+            match planned {
+                Ok(()) => {
                     queued.events += 1;
-                    queued.connections += room_members.len();
-                    chunks.extend(planned);
+                    queued.connections += reached;
                 }
                 // It cannot be posted, to anyone: clients read it by catch-up.
                 Err(e) => {
@@ -74,8 +137,8 @@ pub async fn fan_out(
                 }
             }
         }
-        queued.chunks += chunks.len();
-        send(queue, &chunks).await?;
+        queued.chunks += pending.len();
+        send(queue, &pending).await?;
     }
     Ok(queued)
 }
