@@ -195,23 +195,7 @@ async fn event_source(
                     if out.messages().is_empty() {
                         continue;
                     }
-                    let records: Vec<Value> = out
-                        .messages()
-                        .iter()
-                        .map(|m| {
-                            let attributes: serde_json::Map<String, Value> = m
-                                .attributes()
-                                .into_iter()
-                                .flatten()
-                                .map(|(k, v)| (k.as_str().to_string(), Value::from(v.clone())))
-                                .collect();
-                            json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
-                                "body": m.body(), "attributes": attributes, "messageAttributes": {},
-                                "md5OfBody": m.md5_of_body(), "eventSource": "aws:sqs",
-                                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:sim-push.fifo",
-                                "awsRegion": "us-east-1"})
-                        })
-                        .collect();
+                    let records: Vec<Value> = out.messages().iter().map(sqs_record).collect();
                     let t0 = Instant::now();
                     let reply = api
                         .invoke(json!({ "Records": records }))
@@ -254,6 +238,35 @@ async fn event_source(
         longest_us.load(Ordering::SeqCst) as f64 / 1000.0,
         total_us.load(Ordering::SeqCst) as f64 / 1000.0,
     )
+}
+
+/// A message received from SQS as Lambda's event source mapping hands it to a
+/// function: one record of an SQS event.
+pub fn sqs_record(m: &aws_sdk_sqs::types::Message) -> Value {
+    let attributes: serde_json::Map<String, Value> = m
+        .attributes()
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.as_str().to_string(), Value::from(v.clone())))
+        .collect();
+    json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
+        "body": m.body(), "attributes": attributes, "messageAttributes": {},
+        "md5OfBody": m.md5_of_body(), "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:pitchside-push.fifo",
+        "awsRegion": "us-east-1"})
+}
+
+/// The variables a function of the simulation runs with: the environment's, without
+/// the gateway's secrets (these functions want none), and `extra`.
+fn function_vars(env: &Env, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut vars: Vec<(String, String)> = env
+        .vars
+        .iter()
+        .filter(|(k, _)| !k.ends_with("_ARN"))
+        .cloned()
+        .collect();
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    vars
 }
 
 /// Requests moto receives while `during` runs, by action.
@@ -328,16 +341,12 @@ pub async fn round(
         tally_only: true,
     })
     .await?;
-    let mut vars: Vec<(String, String)> = env
-        .vars
-        .iter()
-        .filter(|(k, _)| !k.ends_with("_ARN"))
-        .cloned()
-        .collect();
-    vars.push(("PITCHSIDE_WS_ENDPOINT".into(), stub.url.clone()));
     // `BENCH_PUSH_LOG`: the functions' log filter (errors only by default).
     let log = std::env::var("BENCH_PUSH_LOG").unwrap_or_else(|_| "error".into());
-    vars.push(("RUST_LOG".into(), log));
+    let vars = function_vars(
+        &env,
+        &[("PITCHSIDE_WS_ENDPOINT", &stub.url), ("RUST_LOG", &log)],
+    );
 
     let fanout = RuntimeApi::start().await?;
     let _fanout = fanout.spawn("fanout", &vars)?;
@@ -464,13 +473,7 @@ pub async fn worker_batch(connections: usize) -> Result<WorkerBatch> {
     store
         .put_whatsapp_number(&org(), &PhoneNumberId::new(phone)?)
         .await?;
-    let mut vars: Vec<(String, String)> = env
-        .vars
-        .iter()
-        .filter(|(k, _)| !k.ends_with("_ARN"))
-        .cloned()
-        .collect();
-    vars.push(("RUST_LOG".into(), "error".into()));
+    let vars = function_vars(&env, &[("RUST_LOG", "error")]);
     let api = RuntimeApi::start().await?;
     let _worker = api.spawn("worker", &vars)?;
     let batch = |n: usize| {

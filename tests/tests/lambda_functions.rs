@@ -618,19 +618,7 @@ async fn fanout_and_push_take_each_append_to_every_connection_in_order() {
         let records: Vec<Value> = out
             .messages()
             .iter()
-            .map(|m| {
-                let attributes: serde_json::Map<String, Value> = m
-                    .attributes()
-                    .into_iter()
-                    .flatten()
-                    .map(|(k, v)| (k.as_str().to_string(), Value::from(v.clone())))
-                    .collect();
-                serde_json::json!({"messageId": m.message_id(), "receiptHandle": m.receipt_handle(),
-                    "body": m.body(), "attributes": attributes, "messageAttributes": {},
-                    "md5OfBody": m.md5_of_body(), "eventSource": "aws:sqs",
-                    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:pitchside-push.fifo",
-                    "awsRegion": "us-east-1"})
-            })
+            .map(pitchside_tests::push_sim::sqs_record)
             .collect();
         let reply = push
             .invoke(serde_json::json!({ "Records": records }))

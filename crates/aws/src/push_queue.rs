@@ -1,12 +1,13 @@
 //! The push queue on SQS FIFO: one message per chunk, its lane the message group, its
 //! dedup id the chunk's, so lanes run in parallel and each lane in order.
 
+use super::SqsQueue;
 use super::dynamo::unavailable;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageSystemAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use pitchside_core::app::push::Message;
-use pitchside_core::ports::{ChunkQueue, StoreError, StoreResult};
+use pitchside_core::ports::{ChunkQueue, Queue, StoreError, StoreResult};
 use pitchside_domain::push::Chunk;
 use std::time::Duration;
 
@@ -21,6 +22,9 @@ const ATTEMPTS: u32 = 4;
 pub struct SqsChunkQueue {
     client: Client,
     url: String,
+    /// The same queue through the queue port's adapter: receiving and deleting are
+    /// the same calls on a FIFO queue.
+    inbox: SqsQueue,
 }
 
 /// A message received from the push queue.
@@ -32,21 +36,23 @@ pub struct ReceivedChunk {
 
 impl SqsChunkQueue {
     pub fn new(client: Client, url: impl Into<String>) -> Self {
+        let url = url.into();
         Self {
+            inbox: SqsQueue::new(client.clone(), url.clone(), None),
             client,
-            url: url.into(),
+            url,
         }
     }
 
     /// Sends one batch; answers the indexes (into `entries`) that SQS did not take.
-    async fn send_batch(&self, chunks: &[&Chunk]) -> StoreResult<Vec<usize>> {
+    async fn send_batch(&self, chunks: &[&(&Chunk, String)]) -> StoreResult<Vec<usize>> {
         let entries = chunks
             .iter()
             .enumerate()
-            .map(|(i, c)| {
+            .map(|(i, (c, body))| {
                 SendMessageBatchRequestEntry::builder()
                     .id(i.to_string())
-                    .message_body(c.to_json())
+                    .message_body(body.as_str())
                     .message_group_id(c.group())
                     .message_deduplication_id(c.dedup_id())
                     .build()
@@ -84,44 +90,19 @@ impl SqsChunkQueue {
         visibility: Duration,
         wait: Duration,
     ) -> StoreResult<Vec<ReceivedChunk>> {
-        let out = self
-            .client
-            .receive_message()
-            .queue_url(&self.url)
-            .max_number_of_messages(10)
-            .visibility_timeout(i32::try_from(visibility.as_secs()).unwrap_or(i32::MAX))
-            .wait_time_seconds(i32::try_from(wait.as_secs().min(20)).unwrap_or(20))
-            .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(out
-            .messages()
-            .iter()
-            .map(|m| ReceivedChunk {
-                receipt: m.receipt_handle().unwrap_or_default().to_string(),
-                receive_count: m
-                    .attributes()
-                    .and_then(|a| a.get(&MessageSystemAttributeName::ApproximateReceiveCount))
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or(1),
-                message: message(
-                    m.message_id().unwrap_or_default(),
-                    m.body().unwrap_or_default(),
-                ),
+        let got = self.inbox.receive(10, visibility, wait).await?;
+        Ok(got
+            .into_iter()
+            .map(|r| ReceivedChunk {
+                message: message(&r.message_id, &String::from_utf8_lossy(&r.body)),
+                receipt: r.receipt,
+                receive_count: r.receive_count,
             })
             .collect())
     }
 
     pub async fn delete(&self, receipt: &str) -> StoreResult<()> {
-        self.client
-            .delete_message()
-            .queue_url(&self.url)
-            .receipt_handle(receipt)
-            .send()
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.inbox.delete(receipt).await
     }
 
     /// Makes a message handed back visible again after `delay` instead of the queue's
@@ -160,23 +141,25 @@ impl ChunkQueue for SqsChunkQueue {
     /// batch holds two chunks of one lane and a failed entry is sent again before
     /// anything after it in its lane.
     async fn send(&self, chunks: &[Chunk]) -> StoreResult<()> {
-        let mut lanes: Vec<std::collections::VecDeque<&Chunk>> = Vec::new();
+        // Each chunk with its body, serialized once (sized, then sent).
+        let bodies: Vec<(&Chunk, String)> = chunks.iter().map(|c| (c, c.to_json())).collect();
+        let mut lanes: Vec<std::collections::VecDeque<&(&Chunk, String)>> = Vec::new();
         let mut index: std::collections::HashMap<String, usize> = Default::default();
-        for c in chunks {
-            let i = *index.entry(c.group()).or_insert_with(|| {
+        for entry in &bodies {
+            let i = *index.entry(entry.0.group()).or_insert_with(|| {
                 lanes.push(Default::default());
                 lanes.len() - 1
             });
-            lanes[i].push_back(c);
+            lanes[i].push_back(entry);
         }
         let mut attempt = 0;
         while lanes.iter().any(|l| !l.is_empty()) {
             let heads: Vec<usize> = (0..lanes.len()).filter(|i| !lanes[*i].is_empty()).collect();
             let mut any_failed = false;
             for batch in batches(&heads, |i| {
-                lanes[i].front().map_or(0, |c| c.to_json().len())
+                lanes[i].front().map_or(0, |(_, body)| body.len())
             }) {
-                let entries: Vec<&Chunk> = batch
+                let entries: Vec<&(&Chunk, String)> = batch
                     .iter()
                     .filter_map(|i| lanes[*i].front().copied())
                     .collect();

@@ -183,25 +183,16 @@ impl ConnectionRegistry for DynamoRegistry {
 
     async fn members(&self, org: &OrganizationId, room: &str) -> StoreResult<Vec<ConnectionId>> {
         let mut out = Vec::new();
-        let mut start = None;
+        let mut after = None;
         loop {
-            let page = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(keys::room(org, room)))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(unavailable)?;
-            for item in page.items() {
-                out.push(ConnectionId(get_s(item, keys::SK)?.to_string()));
-            }
-            match page.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => return Ok(out),
+            // No limit of its own: DynamoDB's 1 MB pages.
+            let (page, next) = self
+                .members_page(org, room, after.as_ref(), usize::MAX)
+                .await?;
+            out.extend(page);
+            match next {
+                Some(n) => after = Some(n),
+                None => return Ok(out),
             }
         }
     }

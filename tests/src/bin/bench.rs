@@ -689,39 +689,13 @@ const PHONE_P: &str = "900000000000009";
 async fn dynamodb_requests<T>(
     during: impl std::future::Future<Output = Result<T>>,
 ) -> Result<(usize, T)> {
-    let moto = std::env::var("AWS_ENDPOINT_URL")?;
-    let http = reqwest::Client::new();
-    for step in ["reset-recording", "start-recording"] {
-        http.post(format!("{moto}/moto-api/recorder/{step}"))
-            .send()
-            .await?
-            .error_for_status()?;
-    }
-    let out = during.await;
-    http.post(format!("{moto}/moto-api/recorder/stop-recording"))
-        .send()
-        .await?
-        .error_for_status()?;
-    let log = http
-        .get(format!("{moto}/moto-api/recorder/download-recording"))
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    let count = log
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|entry| {
-            entry["headers"].as_object().is_some_and(|h| {
-                h.iter().any(|(k, v)| {
-                    k.eq_ignore_ascii_case("x-amz-target")
-                        && v.as_str().is_some_and(|t| t.starts_with("DynamoDB_"))
-                })
-            })
-        })
-        .count();
-    Ok((count, out?))
+    let (by_action, out) = pitchside_tests::push_sim::moto_requests(during).await?;
+    let count = by_action
+        .iter()
+        .filter(|(action, _)| action.starts_with("DynamoDB_"))
+        .map(|(_, n)| n)
+        .sum();
+    Ok((count, out))
 }
 
 async fn sse_poll_reads(idle: Duration, events: usize) -> Result<PollReads> {
