@@ -213,6 +213,10 @@ impl ConnectionRegistry for DynamoRegistry {
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(pk))
+            // Only the connection id: the page is a list of ids, and less goes over
+            // the wire (DynamoDB still counts the 1 MB page before projecting).
+            .projection_expression("#sk")
+            .expression_attribute_names("#sk", keys::SK)
             .set_exclusive_start_key(start)
             .limit(i32::try_from(limit.max(1)).unwrap_or(i32::MAX))
             .send()
