@@ -3,7 +3,7 @@
 //! with the crypto crates directly, not with Pitchside's own code, so that a bug there
 //! cannot hide itself.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
@@ -272,6 +272,21 @@ impl Gateway {
     pub async fn kill(mut self) -> Result<()> {
         self.child.kill().await?;
         Ok(())
+    }
+
+    /// Sends SIGTERM, as a deploy or `docker stop` does, and answers how the process
+    /// exited, if it did within `patience`.
+    pub async fn terminate(mut self, patience: Duration) -> Result<std::process::ExitStatus> {
+        let pid = self.child.id().context("the gateway already exited")?;
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await?;
+        ensure!(sent.success(), "kill -TERM {pid} failed");
+        tokio::time::timeout(patience, self.child.wait())
+            .await
+            .context("the gateway did not exit after SIGTERM")?
+            .map_err(Into::into)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -19,6 +19,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::Instant;
 use tower::ServiceExt;
 
 pub struct Limits {
@@ -26,21 +27,21 @@ pub struct Limits {
     pub max_pending: usize,
 }
 
-/// Serves `app` until `shutdown` resolves, then lets every connection finish its
-/// requests (as `axum::serve`'s graceful shutdown does). `tune` is applied to each
-/// accepted socket.
+/// Serves `app` until `shutdown` resolves with a deadline, then lets every connection
+/// finish its requests (as `axum::serve`'s graceful shutdown does) until then, and
+/// answers the deadline. `tune` is applied to each accepted socket.
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
     tune: impl Fn(&TcpStream),
-    shutdown: impl Future<Output = ()>,
-) {
+    shutdown: impl Future<Output = Instant>,
+) -> Instant {
     let pending = Arc::new(Semaphore::new(limits.max_pending));
     // Sent on to tell connections to finish; its receivers are the connections left.
     let (stop, stopped) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
-    loop {
+    let deadline = loop {
         let (tcp, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -51,7 +52,7 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            deadline = &mut shutdown => break deadline,
         };
         let Ok(permit) = pending.clone().try_acquire_owned() else {
             tracing::debug!(%remote, "too many connections waiting for a request: closed");
@@ -66,12 +67,21 @@ pub async fn serve(
             limits.header_timeout,
             stopped.clone(),
         ));
-    }
+    };
     drop(listener);
     // Every connection holds a receiver: tell them, and wait for the last to finish.
     drop(stopped);
     let _ = stop.send(());
-    stop.closed().await;
+    if tokio::time::timeout_at(deadline, stop.closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = stop.receiver_count(),
+            "connections still open at the stop deadline"
+        );
+    }
+    deadline
 }
 
 async fn connection(

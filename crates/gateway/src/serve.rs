@@ -24,6 +24,13 @@ use tracing::info;
 /// The kernel send buffer of each connection (Linux doubles it for bookkeeping).
 const SEND_BUFFER_BYTES: usize = 64 * 1024;
 
+/// How long a stop waits for connections and streams to end after the signal: well
+/// inside the 10 s a container runtime or systemd gives before SIGKILL by default.
+const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// And then for the worker and the push path to finish what they hold.
+const WORK_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub async fn run(demo_mode: bool) -> Result<()> {
     let env = |k: &str| std::env::var(k).ok();
     let settings = if demo_mode {
@@ -64,6 +71,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         ws_delivery,
         sse_source,
         scores: Default::default(),
+        shutdown: Default::default(),
     };
 
     if demo_mode {
@@ -97,7 +105,8 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         max_pending: state.settings.max_pending_connections,
     };
     let app = routes::router(state.clone()).layer(cors(&state.settings.cors_origins)?);
-    crate::listen::serve(
+    let shutdown = state.shutdown.clone();
+    let stop_by = crate::listen::serve(
         listener,
         app,
         limits,
@@ -108,13 +117,38 @@ pub async fn run(demo_mode: bool) -> Result<()> {
             let _ = tcp.set_nodelay(true);
             let _ = socket2::SockRef::from(tcp).set_send_buffer_size(SEND_BUFFER_BYTES);
         },
-        shutdown_signal(),
+        async {
+            shutdown_signal().await;
+            // Live streams end now; the accept loop then waits for their connections.
+            shutdown.begin();
+            tokio::time::Instant::now() + STOP_WITHIN
+        },
     )
     .await;
+    // Upgraded WebSockets are no longer the HTTP server's: wait for their closes too.
+    if tokio::time::timeout_at(stop_by, shutdown.streams_ended())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = shutdown.open_streams(),
+            "streams still open at the stop deadline; exiting anyway"
+        );
+    }
+    // The worker finishes the message it holds; what it has not begun stays queued
+    // for the next process (released at start-up, or by SQS's visibility timeout).
     let _ = stop_tx.send(true);
-    let _ = worker.await;
-    if let Some(p) = push_path {
-        let _ = p.await;
+    let work = async {
+        let _ = worker.await;
+        if let Some(p) = push_path {
+            let _ = p.await;
+        }
+    };
+    if tokio::time::timeout_at(stop_by + WORK_GRACE, work)
+        .await
+        .is_err()
+    {
+        tracing::warn!("queue work still running at the stop deadline; left to the queue");
     }
     info!("gateway stopped");
     Ok(())

@@ -84,6 +84,8 @@ pub async fn http_state(wanted: &[SecretName]) -> Result<AppState> {
         ws_delivery: WsDelivery::Management,
         sse_source: SseSource::Poll,
         scores: Default::default(),
+        // A function's streams end by their lifetime; Lambda stops it, not a signal.
+        shutdown: Default::default(),
     })
 }
 

@@ -3,7 +3,7 @@
 
 use super::HttpError;
 use crate::extract::claims;
-use crate::state::{AppState, SseSource};
+use crate::state::{AppState, SseSource, Stopping};
 use axum::body::Body;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -98,6 +98,7 @@ pub async fn events(
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stream = Stream {
+        stopping: state.shutdown.watch(),
         state,
         org: who.org,
         lease,
@@ -233,6 +234,7 @@ struct Stream {
     pending: VecDeque<Bytes>,
     filter: Filter,
     heartbeat: Interval,
+    stopping: Stopping,
 }
 
 impl Stream {
@@ -242,6 +244,10 @@ impl Stream {
                 return Some((Ok(b), self));
             }
             if self.replaying {
+                // A long replay is cut short too: the next process carries it on.
+                if self.stopping.is_told() {
+                    return self.end_stopping();
+                }
                 if !self.replay_page().await {
                     return None;
                 }
@@ -251,6 +257,7 @@ impl Stream {
                 return None;
             }
             let heartbeat = self.heartbeat.tick();
+            let stopping = self.stopping.told();
             match &mut self.live {
                 Live::Hub(rx) => tokio::select! {
                     r = rx.recv() => match r {
@@ -282,6 +289,7 @@ impl Stream {
                         Err(RecvError::Closed) => return None,
                     },
                     _ = heartbeat => return self.beat().await,
+                    () = stopping => return self.end_stopping(),
                 },
                 Live::Poll { poll, deadline } => tokio::select! {
                     // One cheap read of the head; the log itself only when it moved.
@@ -294,6 +302,7 @@ impl Stream {
                         }
                     },
                     _ = heartbeat => return self.beat().await,
+                    () = stopping => return self.end_stopping(),
                     _ = tokio::time::sleep_until(*deadline) => {
                         self.done = true;
                         return Some((Ok(Bytes::from(sse::retry_hint())), self));
@@ -301,6 +310,15 @@ impl Stream {
                 },
             }
         }
+    }
+
+    /// The process is stopping: a `retry:` hint, so the browser comes back (to the next
+    /// process) soon and resumes from its last id, then the end.
+    fn end_stopping(mut self) -> Option<(Result<Bytes, std::io::Error>, Stream)> {
+        tracing::info!(org = %self.org, "sse stream ended: the gateway is stopping");
+        self.done = true;
+        self.replaying = false;
+        Some((Ok(Bytes::from(sse::retry_hint())), self))
     }
 
     /// A heartbeat, which also keeps the stream's slot.

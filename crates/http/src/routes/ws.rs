@@ -5,7 +5,7 @@
 use super::HttpError;
 use crate::extract::principal;
 use crate::sockets::Outgoing;
-use crate::state::{AppState, WsDelivery};
+use crate::state::{AppState, Stopping, WsDelivery};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -32,6 +32,13 @@ pub struct Params {
 /// Close code for a connection cut off because it fell behind ("try again later").
 const CLOSE_TOO_SLOW: u16 = 1013;
 
+/// The close of every connection when the process stops (1001, "going away"): the
+/// client reconnects, to the next process, and catches up from its last id.
+const CLOSE_STOPPING: CloseFrame = CloseFrame {
+    code: axum::extract::ws::close_code::AWAY,
+    reason: Utf8Bytes::from_static("the server is restarting: reconnect and catch up"),
+};
+
 pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
@@ -43,18 +50,20 @@ pub async fn upgrade(
         Ok(who) => {
             let span =
                 tracing::info_span!("ws", org = %who.org, connection = tracing::field::Empty);
+            // Taken before the answer, so a stop from here on reaches the session.
+            let stopping = state.shutdown.watch();
             // Small buffers: tungstenite's defaults (128 KiB each way) made an idle
             // connection cost ~115 KiB; clients send small frames, and every event is
             // written at once.
             ws.max_message_size(MAX_CLIENT_MESSAGE)
                 .read_buffer_size(4 * 1024)
                 .write_buffer_size(0)
-                .on_upgrade(move |socket| session(state, who, socket).instrument(span))
+                .on_upgrade(move |socket| session(state, who, socket, stopping).instrument(span))
         }
     }
 }
 
-async fn session(state: AppState, who: Principal, socket: WebSocket) {
+async fn session(state: AppState, who: Principal, socket: WebSocket, stopping: Stopping) {
     let conn = ConnectionInfo {
         id: ConnectionId(hex::encode(uuid::Uuid::new_v4().into_bytes())),
         org: who.org.clone(),
@@ -88,7 +97,7 @@ async fn session(state: AppState, who: Principal, socket: WebSocket) {
                 rooms,
                 bucket,
             };
-            session.pump(socket, source).await;
+            session.pump(socket, source, stopping).await;
         }
         Err(e) => tracing::warn!(error = %e, "cannot register the connection"),
     }
@@ -184,9 +193,14 @@ struct Session<'a> {
 
 impl Session<'_> {
     /// Moves events out and answers client messages until either side ends.
-    async fn pump(&mut self, mut socket: WebSocket, mut source: Source) {
+    async fn pump(&mut self, mut socket: WebSocket, mut source: Source, mut stopping: Stopping) {
         loop {
             tokio::select! {
+                () = stopping.told() => {
+                    tracing::info!("websocket closed: the gateway is stopping");
+                    let _ = socket.send(Message::Close(Some(CLOSE_STOPPING))).await;
+                    return;
+                }
                 next = source.next(self.conn, &self.rooms) => match next {
                     Next::Text(text) => {
                         if socket.send(Message::Text(text)).await.is_err() {
