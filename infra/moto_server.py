@@ -34,8 +34,10 @@ returns (ten lookups through its alias providers for one string), about 80% of a
 large query's time. An attribute value of a type whose wire form is the value itself
 (S, N, BOOL, NULL, SS, NS) is written as it is; the others (B, BS, L, M) go through
 moto's serializer as before. And a projection of top-level attributes (what a key's
-page asks for) keeps those attributes of the item moto has already copied, where
-moto's turns the whole item into plain JSON and back for each item.
+page asks for) keeps those attributes of the item, where moto's turns the whole item
+into plain JSON and back for each item; and the copy moto takes of each result before
+it projects copies only what the projection keeps (unless a filter expression, which
+reads the copy, is given).
 
 Usage: python infra/moto_server.py -H 127.0.0.1 -p 5000 (the same flags as moto_server).
 """
@@ -47,8 +49,9 @@ import functools
 import threading
 import time
 
+from moto.dynamodb.comparisons import OpDefault
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import Table
 from moto.core.serialize import BaseJSONSerializer
 from moto.server import main
@@ -171,12 +174,21 @@ def _query_partition(self, hash_key, range_comparison, range_objs, limit,
     start = None
     if exclusive_start_key is not None and scan_index_forward is not False:
         start = DynamoType(exclusive_start_key[self.range_key_attr])
+    projection = kwargs.get("projection_expressions", args[0] if args else None)
+    filter_expression = kwargs.get("filter_expression", args[3] if len(args) > 3 else None)
     _scope.query = (self, hash_key, start)
+    # moto copies every result whole before it projects (and filters) them: with a
+    # projection of top-level attributes and no filter expression, the copy needs only
+    # what the projection keeps.
+    unfiltered = filter_expression is None or isinstance(filter_expression, OpDefault)
+    if projection and unfiltered and all(len(p) == 1 for p in projection):
+        _scope.keep = {path[0] for path in projection}
     try:
         return _query(self, hash_key, range_comparison, range_objs, limit,
                       exclusive_start_key, scan_index_forward, *args, **kwargs)
     finally:
         _scope.query = None
+        _scope.keep = None
 
 
 Table.all_items = _partition_items
@@ -185,15 +197,48 @@ Table.query = _query_partition
 _project = Item.project
 
 
+def _item_keeping(item, names, memo, hash_key, range_key):
+    """An item of `item`'s keys and its attributes in `names`, each copied: as moto's
+    own copy builds one, without re-checking the size of an item already stored."""
+    result = Item.__new__(Item)
+    result.hash_key = hash_key
+    result.range_key = range_key
+    attrs = LimitedSizeDict.__new__(LimitedSizeDict)
+    dict.__init__(attrs)
+    for name, value in item.attrs.items():
+        if names is None or name in names:
+            dict.__setitem__(attrs, name, copy.deepcopy(value, memo))
+    result.attrs = attrs
+    return result
+
+
 def _project_top_level(self, projection_expressions):
     if not all(len(path) == 1 for path in projection_expressions):
         return _project(self, projection_expressions)
+    if getattr(_scope, "keep", None) is not None:
+        # A query's result, already copied with only what the projection keeps.
+        return self
     names = {path[0] for path in projection_expressions}
-    attrs = {name: value for name, value in self.attrs.items() if name in names}
-    return Item(hash_key=self.hash_key, range_key=self.range_key, attrs=attrs)
+    return _item_keeping(self, names, {}, self.hash_key, self.range_key)
+
+
+_item_deepcopy = Item.__deepcopy__
+
+
+def _copy_kept(self, memo):
+    names = getattr(_scope, "keep", None)
+    if names is None:
+        return _item_deepcopy(self, memo)
+    if id(self) in memo:
+        return memo[id(self)]
+    result = _item_keeping(self, names, memo, copy.deepcopy(self.hash_key, memo),
+                           copy.deepcopy(self.range_key, memo))
+    memo[id(self)] = result
+    return result
 
 
 Item.project = _project_top_level
+Item.__deepcopy__ = _copy_kept
 
 _WRITTEN_AS_IS = frozenset(("S", "N", "BOOL", "NULL", "SS", "NS"))
 _DYNAMODB = frozenset(("dynamodb", "dynamodbstreams"))

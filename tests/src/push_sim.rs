@@ -341,8 +341,9 @@ pub async fn round(
         tally_only: true,
     })
     .await?;
-    // `BENCH_PUSH_LOG`: the functions' log filter (errors only by default).
-    let log = std::env::var("BENCH_PUSH_LOG").unwrap_or_else(|_| "error".into());
+    // `BENCH_PUSH_LOG`: the functions' log filter (warnings by default: a chunk handed
+    // back, a connection not forgotten).
+    let log = std::env::var("BENCH_PUSH_LOG").unwrap_or_else(|_| "warn".into());
     let vars = function_vars(
         &env,
         &[("PITCHSIDE_WS_ENDPOINT", &stub.url), ("RUST_LOG", &log)],
