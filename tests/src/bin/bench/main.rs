@@ -1,14 +1,21 @@
 //! `bench`: starts the local gateway (embedded backend, pinned to CPU 0 when the machine
 //! has two or more) and drives it over loopback like real clients, from CPU 1: live
-//! scoring, SSE and WebSocket fan-out, webhook ingest, and an auction race. Prints a table and one JSON
-//! line. Every loop is bounded in count and time. `make bench` runs it in release.
+//! scoring, SSE and WebSocket fan-out, webhook ingest, and an auction race; then the seed
+//! peer (`BENCH_SEED_DIR`, the seed's design as a Node server) under the same SSE and
+//! ingest load, and the floor (the same frame written to as many sockets by the simplest
+//! loop). Prints a table, the three side by side, and one JSON line. Every loop is
+//! bounded in count and time. `make bench` runs it in the `gateway` profile.
 //!
 //! Options (environment): `BENCH_FANOUT` (subscriber counts, default `1000,10000`),
 //! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200),
-//! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30), `BENCH_LAMBDA_INVOCATIONS`
+//! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30), `BENCH_FLOOR_BYTES` (512),
+//! `BENCH_SEED_DIR` (unset: no seed figures), `BENCH_LAMBDA_INVOCATIONS`
 //! (200), `BENCH_POLL_SECONDS` (30) and `BENCH_POLL_EVENTS` (20) for the polling SSE
 //! viewer's DynamoDB requests. The Lambda and polling figures need the emulator:
 //! `make bench` starts moto and sets `AWS_ENDPOINT_URL`; without it they are skipped.
+
+mod floor;
+mod peer;
 
 use anyhow::{Context, Result, bail};
 use futures_util::StreamExt;
@@ -73,16 +80,92 @@ fn pin_self(cpu: &str) {
         .output();
 }
 
-/// What a subscriber saw: each event's id, when it arrived, and its organization.
+/// What a subscriber saw: each event's index (from its message id), when it arrived,
+/// and the organization its message id names.
 type Seen = Vec<(u64, Instant, String)>;
 
-/// The organization of an envelope, from its JSON text.
-fn org_of(data: &str) -> String {
-    data.split("\"organizationId\":\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_default()
-        .to_string()
+/// The bench's WhatsApp message ids read `wamid.{org}.{round}.{n}.{index}`, and both
+/// servers carry them in each event's data (Pitchside's `payload.messageId`, the seed's
+/// `messages[].id`), so one parse serves both without decoding the JSON.
+fn wamid(org: &str, round: &str, n: usize, index: usize) -> String {
+    format!("wamid.{org}.{round}.{n}.{index}")
+}
+
+/// The organization and index of the bench message an event's text carries.
+fn wamid_key(text: &str) -> Option<(String, u64)> {
+    let rest = text.split("\"wamid.").nth(1)?;
+    let id = rest.split('"').next()?;
+    let parts: Vec<&str> = id.split('.').collect();
+    match parts.as_slice() {
+        [org, _, _, index] => Some((org.to_string(), index.parse().ok()?)),
+        _ => None,
+    }
+}
+
+/// One raw SSE connection (chunked HTTP/1.1, as both servers answer).
+struct SseConn {
+    r: BufReader<TcpStream>,
+    line: String,
+    chunk: Vec<u8>,
+}
+
+impl SseConn {
+    async fn open(addr: &str, token: &str, query: &str, last_id: Option<u64>) -> Result<SseConn> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        let resume = last_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+        let req = format!(
+            "GET /sse/events{query} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n{resume}\r\n"
+        );
+        let mut r = BufReader::new(stream);
+        r.get_mut().write_all(req.as_bytes()).await?;
+        let mut line = String::new();
+        r.read_line(&mut line).await?;
+        if !line.contains(" 200 ") {
+            bail!("SSE answered {line:?}");
+        }
+        loop {
+            line.clear();
+            r.read_line(&mut line).await?;
+            if line == "\r\n" || line.is_empty() {
+                break;
+            }
+        }
+        Ok(SseConn {
+            r,
+            line,
+            chunk: Vec::new(),
+        })
+    }
+
+    /// The next chunk's text, or None when the stream ended.
+    async fn next_chunk(&mut self) -> Result<Option<&str>> {
+        loop {
+            // Chunked transfer: a hex size line, the bytes, CRLF.
+            self.line.clear();
+            if self.r.read_line(&mut self.line).await? == 0 {
+                return Ok(None);
+            }
+            let size = usize::from_str_radix(self.line.trim(), 16).unwrap_or(0);
+            if size == 0 {
+                if self.line.trim().is_empty() {
+                    continue;
+                }
+                return Ok(None);
+            }
+            self.chunk.resize(size + 2, 0);
+            self.r.read_exact(&mut self.chunk).await?;
+            return Ok(Some(std::str::from_utf8(&self.chunk[..size]).unwrap_or("")));
+        }
+    }
+}
+
+/// The last `id:` of an SSE chunk, for resuming.
+fn last_sse_id(text: &str) -> Option<u64> {
+    text.lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .filter_map(|i| i.trim().parse().ok())
+        .next_back()
 }
 
 /// A lean SSE subscriber over one raw connection: records when each event arrives.
@@ -90,72 +173,34 @@ fn org_of(data: &str) -> String {
 async fn sse_subscriber(
     addr: String,
     token: String,
-    query: &'static str,
     permit: Option<tokio::sync::OwnedSemaphorePermit>,
     ready: Arc<tokio::sync::Barrier>,
     want: usize,
     patience: Duration,
 ) -> Result<Seen> {
-    let mut stream = TcpStream::connect(&addr).await?;
-    stream.set_nodelay(true)?;
-    let req = format!(
-        "GET /sse/events{query} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n\r\n"
-    );
-    stream.write_all(req.as_bytes()).await?;
-    let mut r = BufReader::new(stream);
-    let mut line = String::new();
-    r.read_line(&mut line).await?;
-    if !line.contains(" 200 ") {
-        bail!("SSE answered {line:?}");
-    }
-    loop {
-        line.clear();
-        r.read_line(&mut line).await?;
-        if line == "\r\n" {
-            break;
-        }
-    }
+    let mut conn = SseConn::open(&addr, &token, "", None).await?;
     drop(permit);
     ready.wait().await;
     let mut got = Vec::with_capacity(want);
     let deadline = Instant::now() + patience;
-    let mut chunk = Vec::new();
     while got.len() < want {
         let left = deadline.saturating_duration_since(Instant::now());
-        // Chunked transfer: a hex size line, the bytes, CRLF.
-        line.clear();
-        if tokio::time::timeout(left, r.read_line(&mut line))
-            .await
-            .is_err()
-        {
+        let Ok(chunk) = tokio::time::timeout(left, conn.next_chunk()).await else {
             break;
-        }
-        let size = usize::from_str_radix(line.trim(), 16).unwrap_or(0);
-        if size == 0 {
-            if line.trim().is_empty() {
-                continue;
-            }
-            break;
-        }
-        chunk.resize(size + 2, 0);
-        r.read_exact(&mut chunk).await?;
+        };
+        let Some(text) = chunk? else { break };
         let now = Instant::now();
-        let text = String::from_utf8_lossy(&chunk[..size]);
-        let mut id = None;
-        for l in text.lines() {
-            if let Some(i) = l.strip_prefix("id: ") {
-                id = i.trim().parse().ok();
-            } else if let Some(data) = l.strip_prefix("data: ")
-                && let Some(i) = id.take()
-            {
-                got.push((i, now, org_of(data)));
+        // One event per chunk from both servers; a heartbeat carries no message id.
+        for event in text.split("\n\n") {
+            if let Some((org, i)) = wamid_key(event) {
+                got.push((i, now, org));
             }
         }
     }
     Ok(got)
 }
 
-/// A WebSocket subscriber: records when each event id arrives.
+/// A WebSocket subscriber: records when each event arrives.
 async fn ws_subscriber(
     addr: String,
     token: String,
@@ -176,13 +221,8 @@ async fn ws_subscriber(
         match tokio::time::timeout(left, ws.next()).await {
             Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
                 let now = Instant::now();
-                let v: Value = serde_json::from_str(&t)?;
-                if let Some(id) = v["id"].as_str().and_then(|i| i.parse().ok()) {
-                    got.push((
-                        id,
-                        now,
-                        v["organizationId"].as_str().unwrap_or("").to_string(),
-                    ));
+                if let Some((org, i)) = wamid_key(&t) {
+                    got.push((i, now, org));
                 }
             }
             Ok(Some(Ok(_))) => {}
@@ -192,7 +232,88 @@ async fn ws_subscriber(
     Ok(got)
 }
 
+/// A server under the bench's load: the gateway, or the seed peer.
+pub struct Server {
+    pub name: &'static str,
+    pub addr: String,
+    pub pid: u32,
+    /// Where its WhatsApp webhook is.
+    pub webhook: &'static str,
+}
+
+impl Server {
+    fn of(gw: &Gateway) -> Result<Server> {
+        Ok(Server {
+            name: "pitchside",
+            addr: gw.addr.clone(),
+            pid: gw.pid().context("gateway pid")?,
+            webhook: "/whatsapp/webhook",
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+/// CPU time (user and system) a process has used so far, in seconds, from
+/// `/proc/<pid>/stat` (`self` for this one); its clock ticks are 10 ms.
+fn cpu_seconds(pid: &str) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
+/// CPU used over a stretch of wall time, by a server and by this load generator.
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    server_s: f64,
+    load_s: f64,
+    wall_s: f64,
+}
+
+impl Cpu {
+    fn start(pid: u32) -> (f64, f64, Instant) {
+        (
+            cpu_seconds(&pid.to_string()).unwrap_or(0.0),
+            cpu_seconds("self").unwrap_or(0.0),
+            Instant::now(),
+        )
+    }
+
+    fn since(pid: u32, (server, load, at): (f64, f64, Instant)) -> Cpu {
+        Cpu {
+            server_s: cpu_seconds(&pid.to_string()).unwrap_or(0.0) - server,
+            load_s: cpu_seconds("self").unwrap_or(0.0) - load,
+            wall_s: at.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// The load generator's share of its one core: near 100% it, not the server, may
+    /// be what the figures measure.
+    fn load_share(&self) -> f64 {
+        if self.wall_s > 0.0 {
+            self.load_s / self.wall_s
+        } else {
+            0.0
+        }
+    }
+
+    fn load_note(&self) -> String {
+        let share = self.load_share() * 100.0;
+        let saturated = if share >= 90.0 {
+            " (SATURATED: the figures measure the load generator too)"
+        } else {
+            ""
+        };
+        format!("load generator {share:.0}% of its core{saturated}")
+    }
+}
+
 struct Fanout {
+    server: &'static str,
     transport: &'static str,
     subscribers: usize,
     latency: Stats,
@@ -200,11 +321,28 @@ struct Fanout {
     delivered: usize,
     expected: usize,
     control_leaks: usize,
+    /// Resident memory per connection, idle (just connected) and after the events.
     rss_per_conn_kib: f64,
+    rss_after_per_conn_kib: f64,
+    /// Webhook acknowledgement while it fans out.
+    ack: Stats,
+    cpu: Cpu,
 }
 
+impl Fanout {
+    fn server_us_per_delivery(&self) -> f64 {
+        self.cpu.server_s * 1e6 / self.delivered.max(1) as f64
+    }
+
+    fn load_us_per_delivery(&self) -> f64 {
+        self.cpu.load_s * 1e6 / self.delivered.max(1) as f64
+    }
+}
+
+/// `n` subscribers of `org` (and 100 of org B, who must see only their own), then
+/// `events` webhooks for `org` through `phone`, one every 100 ms.
 async fn fanout(
-    gw: &Gateway,
+    server: &Server,
     transport: &'static str,
     n: usize,
     events: usize,
@@ -215,25 +353,22 @@ async fn fanout(
     let t_b = token(JWT_SECRET, "org-b", "admin-org-b", &["admin"]);
     let control = 100;
     let ready = Arc::new(tokio::sync::Barrier::new(n + control + 1));
-    let pid = gw.pid().context("gateway pid")?;
+    let pid = server.pid;
     let before = rss_kib(pid).unwrap_or(0);
     let patience = Duration::from_secs(60);
     let mut tasks = Vec::with_capacity(n + control);
     // Connected a few hundred at a time, as a crowd arrives.
     let gate = Arc::new(tokio::sync::Semaphore::new(256));
     for i in 0..n + control {
-        let (addr, tok) = if i < n {
-            (gw.addr.clone(), t_a.clone())
-        } else {
-            (gw.addr.clone(), t_b.clone())
-        };
+        let tok = if i < n { t_a.clone() } else { t_b.clone() };
+        let addr = server.addr.clone();
         let want = if i < n { events } else { 1 };
         let ready = ready.clone();
         let gate = gate.clone();
         tasks.push(tokio::spawn(async move {
             let permit = gate.acquire_owned().await.ok();
             match transport {
-                "sse" => sse_subscriber(addr, tok, "", permit, ready, want, patience).await,
+                "sse" => sse_subscriber(addr, tok, permit, ready, want, patience).await,
                 _ => ws_subscriber(addr, tok, permit, ready, want, patience).await,
             }
         }));
@@ -242,15 +377,18 @@ async fn fanout(
         .await
         .context("the subscribers did not all connect in time")?;
     let after = rss_kib(pid).unwrap_or(0);
+    let cpu = Cpu::start(pid);
     let mut sent = Vec::with_capacity(events);
+    let mut acks = Vec::with_capacity(events);
     let client = reqwest::Client::new();
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     for i in 0..events {
         tick.tick().await;
-        let body = text_message(phone, WA, &format!("wamid.{org}.{transport}.{n}.{i}"), "x");
+        let body = text_message(phone, WA, &wamid(org, transport, n, i), "x");
         let t0 = Instant::now();
         let resp = client
-            .post(gw.url("/whatsapp/webhook"))
+            .post(server.url(server.webhook))
+            .header("content-type", "application/json")
             .header("x-hub-signature-256", sign(APP_SECRET, &body))
             .body(body)
             .send()
@@ -258,12 +396,14 @@ async fn fanout(
         if !resp.status().is_success() {
             bail!("webhook answered {}", resp.status());
         }
+        acks.push(t0.elapsed().as_secs_f64() * 1000.0);
         sent.push(t0);
     }
     // The control group's marker: the first event they see must be org B's own.
-    let marker = text_message(PHONE_B, WA, &format!("wamid.b.{transport}.{n}"), "b");
+    let marker = text_message(PHONE_B, WA, &wamid("org-b", transport, n, 0), "b");
     client
-        .post(gw.url("/whatsapp/webhook"))
+        .post(server.url(server.webhook))
+        .header("content-type", "application/json")
         .header("x-hub-signature-256", sign(APP_SECRET, &marker))
         .body(marker)
         .send()
@@ -272,17 +412,21 @@ async fn fanout(
     let mut last = vec![Duration::ZERO; events];
     let mut delivered = 0;
     let mut leaks = 0;
-    for (i, t) in tasks.into_iter().enumerate() {
-        let got = t.await??;
+    let mut results = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        results.push(t.await??);
+    }
+    let cpu = Cpu::since(pid, cpu);
+    let after_events = rss_kib(pid).unwrap_or(0);
+    for (i, got) in results.into_iter().enumerate() {
         if i >= n {
             // The control group must see only its own organization's marker.
             leaks += got.iter().filter(|(_, _, o)| o != "org-b").count();
             continue;
         }
-        for (id, at, _) in got {
-            // Each round's organization is fresh: its log starts at 1.
-            let k = id as usize - 1;
-            if k < events {
+        for (k, at, o) in got {
+            let k = k as usize;
+            if o == org && k < events {
                 delivered += 1;
                 let d = at.duration_since(sent[k]);
                 latencies.push(d.as_secs_f64() * 1000.0);
@@ -291,7 +435,9 @@ async fn fanout(
         }
     }
     let last_ms: Vec<f64> = last.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    let conns = (n + control) as f64;
     Ok(Fanout {
+        server: server.name,
         transport,
         subscribers: n,
         latency: stats(latencies),
@@ -299,38 +445,103 @@ async fn fanout(
         delivered,
         expected: n * events,
         control_leaks: leaks,
-        rss_per_conn_kib: after.saturating_sub(before) as f64 / (n + control) as f64,
+        rss_per_conn_kib: after.saturating_sub(before) as f64 / conns,
+        rss_after_per_conn_kib: after_events.saturating_sub(before) as f64 / conns,
+        ack: stats(acks),
+        cpu,
     })
 }
 
 struct Ingest {
+    server: &'static str,
     acked: u64,
     seconds: f64,
     latency: Stats,
-    delivered: u64,
+    /// Acknowledged webhooks a live subscriber got within the run and 15 s.
+    live: u64,
+    /// From the webhook POST to the live subscriber's receipt.
+    delivery: Stats,
+    /// Acknowledged webhooks in the log once the worker drained the queue (Pitchside).
+    durable: Option<u64>,
+    cpu: Cpu,
 }
 
-async fn ingest(gw: &Gateway, seconds: u64) -> Result<Ingest> {
+/// A live subscriber of org C through an ingest: resumes from its last id when the
+/// server cuts it off (a subscriber that falls a ring behind is, on Pitchside), and
+/// stops at `until` or once it has `target` events.
+async fn ingest_viewer(
+    addr: String,
+    token: String,
+    opened: tokio::sync::oneshot::Sender<()>,
+    target: Arc<AtomicU64>,
+    until: Instant,
+) -> Result<Vec<(u64, Instant)>> {
+    let mut got = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut last_id = None;
+    let mut conn = SseConn::open(&addr, &token, "", None).await?;
+    let _ = opened.send(());
+    loop {
+        if seen.len() as u64 >= target.load(Ordering::Relaxed) || Instant::now() >= until {
+            return Ok(got);
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        // Checks the target at least every second while nothing comes.
+        let next = tokio::time::timeout(left.min(Duration::from_secs(1)), conn.next_chunk()).await;
+        match next {
+            Err(_) => continue,
+            Ok(Ok(Some(text))) => {
+                let now = Instant::now();
+                last_id = last_sse_id(text).or(last_id);
+                for event in text.split("\n\n") {
+                    if let Some((org, i)) = wamid_key(event)
+                        && org == "org-c"
+                        && seen.insert(i)
+                    {
+                        got.push((i, now));
+                    }
+                }
+            }
+            Ok(_) => conn = SseConn::open(&addr, &token, "", last_id).await?,
+        }
+    }
+}
+
+async fn ingest(server: &Server, gw: Option<&Gateway>, seconds: u64) -> Result<Ingest> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
+    let t = token(JWT_SECRET, "org-c", "admin-org-c", &["admin"]);
+    let target = Arc::new(AtomicU64::new(u64::MAX));
+    let until = Instant::now() + Duration::from_secs(seconds + 15);
+    let (opened, open) = tokio::sync::oneshot::channel();
+    let viewer = tokio::spawn(ingest_viewer(
+        server.addr.clone(),
+        t.clone(),
+        opened,
+        target.clone(),
+        until,
+    ));
+    open.await.context("the ingest's viewer did not connect")?;
     let acked = Arc::new(AtomicU64::new(0));
-    let lat = Arc::new(Mutex::new(Vec::new()));
+    let sent = Arc::new(Mutex::new(std::collections::HashMap::new()));
     let seq = Arc::new(AtomicUsize::new(0));
+    let cpu = Cpu::start(server.pid);
     let stop = Instant::now() + Duration::from_secs(seconds);
     let started = Instant::now();
     let mut senders = Vec::new();
     for _ in 0..32 {
-        let (client, acked, lat, seq) = (client.clone(), acked.clone(), lat.clone(), seq.clone());
-        let url = gw.url("/whatsapp/webhook");
+        let (client, acked, sent, seq) = (client.clone(), acked.clone(), sent.clone(), seq.clone());
+        let url = server.url(server.webhook);
         senders.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             while Instant::now() < stop {
                 let i = seq.fetch_add(1, Ordering::Relaxed);
-                let body = text_message(PHONE_C, WA, &format!("wamid.ingest.{i}"), "in");
+                let body = text_message(PHONE_C, WA, &wamid("org-c", "ingest", 0, i), "in");
                 let t0 = Instant::now();
                 let ok = client
                     .post(&url)
+                    .header("content-type", "application/json")
                     .header("x-hub-signature-256", sign(APP_SECRET, &body))
                     .body(body)
                     .send()
@@ -338,11 +549,13 @@ async fn ingest(gw: &Gateway, seconds: u64) -> Result<Ingest> {
                     .map(|r| r.status().is_success())
                     .unwrap_or(false);
                 if ok {
-                    mine.push(t0.elapsed().as_secs_f64() * 1000.0);
+                    mine.push((i as u64, t0, t0.elapsed()));
                     acked.fetch_add(1, Ordering::Relaxed);
                 }
             }
-            lat.lock().await.extend(mine);
+            sent.lock()
+                .await
+                .extend(mine.into_iter().map(|(i, t0, d)| (i, (t0, d))));
         }));
     }
     for s in senders {
@@ -350,14 +563,44 @@ async fn ingest(gw: &Gateway, seconds: u64) -> Result<Ingest> {
     }
     let elapsed = started.elapsed().as_secs_f64();
     let acked = acked.load(Ordering::Relaxed);
-    // Delivered: every acknowledged webhook becomes one event in org C's log, once the
-    // worker has drained the queue (bounded: it must keep making progress).
-    let t = token(JWT_SECRET, "org-c", "admin-org-c", &["admin"]);
+    target.store(acked, Ordering::Relaxed);
+    let got = viewer.await??;
+    let cpu = Cpu::since(server.pid, cpu);
+    let sent = std::mem::take(&mut *sent.lock().await);
+    let latencies = sent
+        .values()
+        .map(|(_, d)| d.as_secs_f64() * 1000.0)
+        .collect();
+    let delivery: Vec<f64> = got
+        .iter()
+        .filter_map(|(i, at)| {
+            sent.get(i)
+                .map(|(t0, _)| at.duration_since(*t0).as_secs_f64() * 1000.0)
+        })
+        .collect();
+    let live = delivery.len() as u64;
+    let durable = match gw {
+        Some(gw) => Some(durable_count(gw, &t, acked).await?),
+        None => None,
+    };
+    Ok(Ingest {
+        server: server.name,
+        acked,
+        seconds: elapsed,
+        latency: stats(latencies),
+        live,
+        delivery: stats(delivery),
+        durable,
+        cpu,
+    })
+}
+
+/// Every acknowledged webhook becomes one event in org C's log once the worker has
+/// drained the queue (bounded: it must keep making progress).
+async fn durable_count(gw: &Gateway, t: &str, acked: u64) -> Result<u64> {
     let (mut delivered, mut after, mut idle_since) = (0u64, 0u64, Instant::now());
     while delivered < acked && idle_since.elapsed() < Duration::from_secs(30) {
-        let page = gw
-            .catch_up(&t, &format!("after={after}&limit=1000"))
-            .await?;
+        let page = gw.catch_up(t, &format!("after={after}&limit=1000")).await?;
         let n = page["data"].as_array().map_or(0, Vec::len) as u64;
         if n == 0 {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -370,13 +613,7 @@ async fn ingest(gw: &Gateway, seconds: u64) -> Result<Ingest> {
             .unwrap_or(after);
         idle_since = Instant::now();
     }
-    let latencies = std::mem::take(&mut *lat.lock().await);
-    Ok(Ingest {
-        acked,
-        seconds: elapsed,
-        latency: stats(latencies),
-        delivered,
-    })
+    Ok(delivered)
 }
 
 async fn scoring(gw: &Gateway, balls: u32) -> Result<Stats> {
@@ -964,8 +1201,159 @@ async fn push_path() -> Result<Value> {
     }))
 }
 
+/// `a ÷ b`, or a dash when either is missing.
+fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => format!("{:.1}×", a / b),
+        _ => "—".into(),
+    }
+}
+
+fn cell(v: Option<f64>, unit: &str) -> String {
+    v.map_or("—".into(), |v| format!("{v:.1} {unit}"))
+}
+
+/// Pitchside next to the seed peer and the floor: each row with the seed's figure as a
+/// multiple of Pitchside's, and Pitchside's as a multiple of the floor's.
+fn side_by_side(rounds: &[Fanout], seed: &[Fanout], ingests: &[Ingest], floors: &[floor::Floor]) {
+    println!(
+        "\n| figure | Pitchside | seed (Node) | seed ÷ Pitchside | floor | Pitchside ÷ floor |"
+    );
+    println!("| --- | --- | --- | --- | --- | --- |");
+    let row = |name: String, p: Option<f64>, s: Option<f64>, f: Option<f64>, unit: &str| {
+        println!(
+            "| {name} | {} | {} | {} | {} | {} |",
+            cell(p, unit),
+            cell(s, unit),
+            ratio(s, p),
+            cell(f, unit),
+            ratio(p, f)
+        );
+    };
+    let find = |rs: &[Fanout], t: &str, n: usize| {
+        rs.iter()
+            .find(|r| r.transport == t && r.subscribers == n)
+            .map(|r| {
+                (
+                    r.latency,
+                    r.last_subscriber_p50,
+                    r.server_us_per_delivery(),
+                    r.ack.p99,
+                    r.rss_per_conn_kib,
+                )
+            })
+    };
+    let mut ns: Vec<usize> = rounds.iter().map(|r| r.subscribers).collect();
+    ns.dedup();
+    for n in ns {
+        let (p, s) = (find(rounds, "sse", n), find(seed, "sse", n));
+        let fl = floors.iter().find(|f| f.sockets == n);
+        row(
+            format!("{n} SSE subscribers: delivery p50"),
+            p.map(|p| p.0.p50),
+            s.map(|s| s.0.p50),
+            None,
+            "ms",
+        );
+        row(
+            format!("{n} SSE subscribers: delivery p99"),
+            p.map(|p| p.0.p99),
+            s.map(|s| s.0.p99),
+            None,
+            "ms",
+        );
+        row(
+            format!("{n} SSE: time to the last subscriber, p50"),
+            p.map(|p| p.1),
+            s.map(|s| s.1),
+            fl.map(|f| f.last_p50_ms),
+            "ms",
+        );
+        row(
+            format!("{n} SSE: server CPU per delivered event"),
+            p.map(|p| p.2),
+            s.map(|s| s.2),
+            fl.map(|f| f.per_write_us),
+            "µs",
+        );
+        row(
+            format!("{n} SSE: webhook ack p99 while fanning out"),
+            p.map(|p| p.3),
+            s.map(|s| s.3),
+            None,
+            "ms",
+        );
+        row(
+            format!("{n} SSE: resident memory per idle connection"),
+            p.map(|p| p.4),
+            s.map(|s| s.4),
+            None,
+            "KiB",
+        );
+        if let Some(w) = find(rounds, "ws", n) {
+            row(
+                format!("{n} WebSocket subscribers: delivery p50"),
+                Some(w.0.p50),
+                None,
+                None,
+                "ms",
+            );
+            row(
+                format!("{n} WebSocket subscribers: delivery p99"),
+                Some(w.0.p99),
+                None,
+                None,
+                "ms",
+            );
+            row(
+                format!("{n} WebSocket: server CPU per delivered event"),
+                Some(w.2),
+                None,
+                fl.map(|f| f.per_write_us),
+                "µs",
+            );
+            row(
+                format!("{n} WebSocket: resident memory per idle connection"),
+                Some(w.4),
+                None,
+                None,
+                "KiB",
+            );
+        }
+    }
+    let ing = |name: &str| ingests.iter().find(|i| i.server == name);
+    let (p, s) = (ing("pitchside"), ing("seed"));
+    let per_s = |i: &Ingest| i.acked as f64 / i.seconds;
+    let live = |i: &Ingest| 100.0 * i.live as f64 / i.acked.max(1) as f64;
+    row(
+        "ingest, 32 senders: acknowledged per second".into(),
+        p.map(per_s),
+        s.map(per_s),
+        None,
+        "/s",
+    );
+    row(
+        "ingest: acknowledged, delivered live within the run + 15 s".into(),
+        p.map(live),
+        s.map(live),
+        None,
+        "%",
+    );
+    row(
+        "ingest: delivery p99 (POST to the live subscriber)".into(),
+        p.map(|i| i.delivery.p99),
+        s.map(|i| i.delivery.p99),
+        None,
+        "ms",
+    );
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(floor::WRITER) {
+        return floor::writer(&args[1..]);
+    }
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let pinned = cpus >= 2;
     if pinned {
@@ -982,15 +1370,20 @@ async fn main() -> Result<()> {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    let events: usize = env_or("BENCH_EVENTS", 50);
+    let events: usize = env_or("BENCH_EVENTS", 50).max(1);
     let ingest_seconds: u64 = env_or("BENCH_INGEST_SECONDS", 10);
     let balls: u32 = env_or("BENCH_BALLS", 200);
     let bidders: usize = env_or("BENCH_BIDDERS", 200);
     let auction_seconds: u64 = env_or("BENCH_AUCTION_SECONDS", 30);
+    let floor_bytes: usize = env_or("BENCH_FLOOR_BYTES", 512);
+    let seed_dir = std::env::var("BENCH_SEED_DIR")
+        .ok()
+        .filter(|d| !d.is_empty());
+    let server_cpu = pinned.then_some("0");
 
     let dir = tempfile::tempdir()?;
     let gw = Gateway::start_on(
-        pinned.then_some("0"),
+        server_cpu,
         dir.path(),
         &[
             ("RUST_LOG", "error"),
@@ -1004,6 +1397,7 @@ async fn main() -> Result<()> {
     )
     .await?;
     seed(&gw).await?;
+    let pitchside = Server::of(&gw)?;
     let started = Instant::now();
 
     eprintln!("bench: scoring");
@@ -1019,13 +1413,33 @@ async fn main() -> Result<()> {
             );
             gw.seed_org(&org, &phone, WA).await?;
             eprintln!("bench: fan-out {transport} x{n}");
-            rounds.push(fanout(&gw, transport, n, events, &org, &phone).await?);
+            rounds.push(fanout(&pitchside, transport, n, events, &org, &phone).await?);
         }
     }
     eprintln!("bench: ingest");
-    let ing = ingest(&gw, ingest_seconds).await?;
+    let mut ingests = vec![ingest(&pitchside, Some(&gw), ingest_seconds).await?];
     eprintln!("bench: auction");
     let race = auction(&gw, bidders, auction_seconds).await?;
+    let mut seed_rounds = Vec::new();
+    match &seed_dir {
+        Some(dir) => {
+            eprintln!("bench: the seed peer ({dir})");
+            let peer = peer::Peer::start(std::path::Path::new(dir), server_cpu).await?;
+            let (phone, org) = peer::TENANTS[0];
+            for &n in &fanouts {
+                eprintln!("bench: seed fan-out sse x{n}");
+                seed_rounds.push(fanout(&peer.server, "sse", n, events, org, phone).await?);
+            }
+            eprintln!("bench: seed ingest");
+            ingests.push(ingest(&peer.server, None, ingest_seconds).await?);
+        }
+        None => eprintln!("bench: BENCH_SEED_DIR unset: the seed peer is skipped"),
+    }
+    let mut floors = Vec::new();
+    for &n in &fanouts {
+        eprintln!("bench: the floor x{n}");
+        floors.push(floor::measure(n, events, floor_bytes, server_cpu).await?);
+    }
     let functions = if std::env::var_os("AWS_ENDPOINT_URL").is_some() {
         eprintln!("bench: lambda functions");
         lambdas(
@@ -1060,9 +1474,10 @@ async fn main() -> Result<()> {
         "| scoring: POST ball to viewer's SSE receipt ({} balls) | {:.2} | {:.2} | {:.2} | |",
         score.n, score.p50, score.p99, score.max
     );
-    for f in &rounds {
+    for f in rounds.iter().chain(&seed_rounds) {
         println!(
-            "| fan-out {} x{}, {} events every 100 ms: webhook POST to subscriber | {:.2} | {:.2} | {:.2} | last subscriber p50 {:.2} ms; delivered {}/{}; control leaks {}; RSS {:.1} KiB/conn |",
+            "| {} fan-out {} x{}, {} events every 100 ms: webhook POST to subscriber | {:.2} | {:.2} | {:.2} | last subscriber p50 {:.2} ms; delivered {}/{}; control leaks {}; RSS {:.1} KiB/conn idle, {:.1} after the events; webhook ack p99 {:.1} ms; server CPU {:.2} µs per delivery; {} ({:.2} µs per delivery) |",
+            f.server,
             f.transport,
             f.subscribers,
             events,
@@ -1073,19 +1488,34 @@ async fn main() -> Result<()> {
             f.delivered,
             f.expected,
             f.control_leaks,
-            f.rss_per_conn_kib
+            f.rss_per_conn_kib,
+            f.rss_after_per_conn_kib,
+            f.ack.p99,
+            f.server_us_per_delivery(),
+            f.cpu.load_note(),
+            f.load_us_per_delivery(),
         );
     }
-    println!(
-        "| ingest, 32 senders for {:.1} s: ack latency | {:.2} | {:.2} | {:.2} | {:.0} acked/s; delivered {}/{} |",
-        ing.seconds,
-        ing.latency.p50,
-        ing.latency.p99,
-        ing.latency.max,
-        ing.acked as f64 / ing.seconds,
-        ing.delivered,
-        ing.acked
-    );
+    for ing in &ingests {
+        println!(
+            "| {} ingest, 32 senders for {:.1} s: ack latency | {:.2} | {:.2} | {:.2} | {:.0} acked/s; live subscriber got {}/{} within the run + 15 s, delivery p50 {:.0} ms, p99 {:.0} ms{}; {} |",
+            ing.server,
+            ing.seconds,
+            ing.latency.p50,
+            ing.latency.p99,
+            ing.latency.max,
+            ing.acked as f64 / ing.seconds,
+            ing.live,
+            ing.acked,
+            ing.delivery.p50,
+            ing.delivery.p99,
+            ing.durable.map_or(String::new(), |d| format!(
+                "; in the log once drained {d}/{}",
+                ing.acked
+            )),
+            ing.cpu.load_note(),
+        );
+    }
     println!(
         "| auction, {} bidders racing for {:.1} s: bid ack latency | {:.2} | {:.2} | {:.2} | {:.0} validated bids/s ({} accepted); consistent: {} |",
         race.bidders,
@@ -1134,19 +1564,28 @@ async fn main() -> Result<()> {
     } else {
         None
     };
+    side_by_side(&rounds, &seed_rounds, &ingests, &floors);
     println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
     let json = json!({
         "pushPath": push,
         "cpus": cpus, "pinned": pinned,
         "scoring": {"p50": score.p50, "p99": score.p99, "max": score.max, "n": score.n},
-        "fanout": rounds.iter().map(|f| json!({
+        "fanout": rounds.iter().chain(&seed_rounds).map(|f| json!({
+            "server": f.server, "ackP99": f.ack.p99, "rssAfterPerConnKiB": f.rss_after_per_conn_kib,
+            "serverUsPerDelivery": f.server_us_per_delivery(), "loadUsPerDelivery": f.load_us_per_delivery(),
+            "loadGeneratorShare": f.cpu.load_share(),
             "transport": f.transport, "subscribers": f.subscribers, "events": events,
             "p50": f.latency.p50, "p99": f.latency.p99, "max": f.latency.max,
             "lastSubscriberP50": f.last_subscriber_p50, "delivered": f.delivered,
             "expected": f.expected, "controlLeaks": f.control_leaks, "rssPerConnKiB": f.rss_per_conn_kib,
         })).collect::<Vec<_>>(),
-        "ingest": {"acked": ing.acked, "seconds": ing.seconds, "ackedPerSecond": ing.acked as f64 / ing.seconds,
-                   "p50": ing.latency.p50, "p99": ing.latency.p99, "delivered": ing.delivered},
+        "ingest": ingests.iter().map(|ing| json!({"server": ing.server, "acked": ing.acked,
+                   "seconds": ing.seconds, "ackedPerSecond": ing.acked as f64 / ing.seconds,
+                   "p50": ing.latency.p50, "p99": ing.latency.p99, "deliveredLive": ing.live,
+                   "deliveryP50": ing.delivery.p50, "deliveryP99": ing.delivery.p99,
+                   "durable": ing.durable, "loadGeneratorShare": ing.cpu.load_share()})).collect::<Vec<_>>(),
+        "floor": floors.iter().map(|f| json!({"sockets": f.sockets, "bytes": f.bytes,
+                   "usPerWrite": f.per_write_us, "lastSocketP50": f.last_p50_ms})).collect::<Vec<_>>(),
         "auction": {"bidders": race.bidders, "seconds": race.seconds, "validated": race.validated,
                     "validatedPerSecond": race.validated as f64 / race.seconds, "accepted": race.accepted,
                     "p50": race.ack.p50, "p99": race.ack.p99, "max": race.ack.max,
