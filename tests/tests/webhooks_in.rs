@@ -863,7 +863,9 @@ async fn a_worker_killed_mid_batch_loses_and_doubles_nothing() {
     let gw = env.start().await;
     gw.seed_org("org-x", PHONE, WA).await.unwrap();
     let t = token(JWT_SECRET, "org-x", "admin-org-x", &ADMIN_ROLES);
-    let n = 200;
+    // Long enough a batch to be killed inside, and fewer events than a subscriber's ring
+    // (1,024), which the replay after the restart must not overflow.
+    let n = 1000;
     let messages: Vec<Value> = (0..n)
         .map(|i| {
             json!({"from": WA, "id": format!("wamid.x.{i:03}"), "timestamp": "1764140000",
@@ -873,14 +875,16 @@ async fn a_worker_killed_mid_batch_loses_and_doubles_nothing() {
     let batch = serde_json::to_vec(&json!({"object": "whatsapp_business_account", "entry": [{"id": "1",
         "changes": [{"field": "messages", "value": {"metadata": {"phone_number_id": PHONE}, "messages": messages}}]}]}))
     .unwrap();
-    let mut sse = SseClient::connect(&gw.url("/sse/events"), Some(&t), Some("0"))
-        .await
-        .unwrap();
     assert_eq!(gw.post_signed(&batch).await.unwrap(), 200);
-    // The first event proves the worker is inside the batch; kill it there.
-    let first = sse.next_frame().await.unwrap().json();
-    assert_eq!(first["payload"]["messageId"], "wamid.x.000");
-    drop(sse);
+    // The first event in the log proves the worker is inside the batch (it pushes the
+    // batch's events only once they are all on disk); kill it there.
+    loop {
+        let page = gw.catch_up(&t, "after=0&limit=1").await.unwrap();
+        if let Some(first) = page["data"].as_array().and_then(|d| d.first()) {
+            assert_eq!(first["payload"]["messageId"], "wamid.x.000");
+            break;
+        }
+    }
     gw.kill().await.unwrap();
 
     let gw = env.start().await;

@@ -115,6 +115,32 @@ impl Pusher for Hub {
     }
 }
 
+/// A `Pusher` that holds what it is given until it is taken: the local worker appends a
+/// batch's events without waiting for the disk, and pushes them once the disk has them,
+/// so that no push carries an event a power cut could take back.
+#[derive(Default)]
+pub struct Held {
+    held: Mutex<Vec<Event>>,
+}
+
+impl Held {
+    /// What was pushed since the last take, in the order it was pushed.
+    pub fn take(&self) -> Vec<Event> {
+        std::mem::take(&mut *self.held.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+#[async_trait]
+impl Pusher for Held {
+    async fn publish(&self, event: &Event) -> StoreResult<()> {
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(event.clone());
+        Ok(())
+    }
+}
+
 /// The in-process connection registry. Local WebSocket connections live in this process
 /// and die with it, so their registry does too.
 #[derive(Default)]

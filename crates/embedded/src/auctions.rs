@@ -1,6 +1,6 @@
 //! The embedded adapters of auctions and chat.
 
-use super::db::{corrupt, unavailable};
+use super::db::{Cached, corrupt, unavailable};
 use super::store::{SqliteStore, append_in};
 use async_trait::async_trait;
 use pitchside_core::ports::*;
@@ -19,7 +19,7 @@ impl AuctionStore for SqliteStore {
         let (org, id) = (org.clone(), id.clone());
         self.db
             .read(move |tx| {
-                tx.query_row(
+                tx.row(
                     "SELECT doc, revision FROM auctions WHERE org = ?1 AND auction_id = ?2",
                     params![org.as_str(), id.as_str()],
                     |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.cast_unsigned())),
@@ -41,12 +41,12 @@ impl AuctionStore for SqliteStore {
         self.db
             .write(move |tx| {
                 let written = match expected {
-                    None => tx.execute(
+                    None => tx.run(
                         "INSERT INTO auctions (org, auction_id, doc, revision) VALUES (?1, ?2, ?3, 1)
                          ON CONFLICT DO NOTHING",
                         params![org.as_str(), id.as_str(), doc],
                     ),
-                    Some(r) => tx.execute(
+                    Some(r) => tx.run(
                         "UPDATE auctions SET doc = ?3, revision = revision + 1
                          WHERE org = ?1 AND auction_id = ?2 AND revision = ?4",
                         params![org.as_str(), id.as_str(), doc, r.cast_signed()],
@@ -76,7 +76,7 @@ impl ChatStore for SqliteStore {
         );
         self.db
             .write(move |tx| {
-                tx.execute(
+                tx.run(
                     "INSERT INTO chat (org, room, sent_ms, message_id, message)
                      VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
                     params![org.as_str(), room, at, id, json],

@@ -3,7 +3,7 @@
 //! visibility timeout after a receive, and moves to the dead letters once it has been
 //! received `max_receives` times without being deleted.
 
-use super::db::{Db, unavailable};
+use super::db::{Cached, Db, unavailable};
 use async_trait::async_trait;
 use chrono::Utc;
 use pitchside_core::ports::{DeadLetter, Queue, Received, StoreResult};
@@ -32,6 +32,17 @@ impl SqliteQueue {
         }
     }
 
+    /// The same queue, its writes answered once committed rather than once on disk
+    /// (`Db::applied`): for the worker's receives and deletes, which a lost write only
+    /// repeats (a message received or delivered again).
+    pub fn applied(&self) -> Self {
+        Self {
+            db: self.db.applied(),
+            max_receives: self.max_receives,
+            arrived: self.arrived.clone(),
+        }
+    }
+
     /// Makes every message that a previous process had received (and not deleted)
     /// visible again at once. The local gateway is the embedded queue's only consumer,
     /// so at its start nothing is really in flight: without this, what a crash
@@ -41,7 +52,7 @@ impl SqliteQueue {
     pub async fn release_in_flight(&self) -> StoreResult<usize> {
         self.db
             .write(|tx| {
-                tx.execute(
+                tx.run(
                     "UPDATE queue SET visible_ms = 0, receipt = NULL WHERE receipt IS NOT NULL",
                     [],
                 )
@@ -57,7 +68,7 @@ impl SqliteQueue {
         let message_id = id.clone();
         self.db
             .write(move |tx| {
-                tx.execute(
+                tx.run(
                     "INSERT INTO queue (message_id, body, visible_ms) VALUES (?1, ?2, ?3)",
                     params![message_id, body, visible_ms],
                 )
@@ -78,7 +89,7 @@ impl SqliteQueue {
                 // Redrive: what was received max_receives times and is visible again has
                 // failed for good. (Found through the receive-count index: a deep queue
                 // of fresh messages costs nothing here.)
-                tx.execute(
+                tx.run(
                     "INSERT INTO dead_letters (message_id, body, receive_count, dead_ms)
                      SELECT message_id, body, receive_count, ?1 FROM queue
                      WHERE seq IN (SELECT seq FROM queue WHERE receive_count >= ?2 AND visible_ms <= ?1)
@@ -86,7 +97,7 @@ impl SqliteQueue {
                     params![now, max_receives],
                 )
                 .map_err(unavailable)?;
-                tx.execute(
+                tx.run(
                     "DELETE FROM queue WHERE receive_count >= ?2 AND visible_ms <= ?1",
                     params![now, max_receives],
                 )
@@ -165,7 +176,7 @@ impl Queue for SqliteQueue {
         let receipt = receipt.to_string();
         self.db
             .write(move |tx| {
-                tx.execute("DELETE FROM queue WHERE receipt = ?1", params![receipt])
+                tx.run("DELETE FROM queue WHERE receipt = ?1", params![receipt])
                     .map_err(unavailable)?;
                 Ok(())
             })

@@ -1,6 +1,6 @@
 //! The embedded adapters of availability, the quarantine and the blob store.
 
-use super::db::{corrupt, unavailable};
+use super::db::{Cached, corrupt, unavailable};
 use super::store::{SqliteStore, append_in};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -27,13 +27,13 @@ impl AvailabilityStore for SqliteStore {
         self.db
             .write(move |tx| {
                 for p in &players {
-                    tx.execute(
+                    tx.run(
                         "INSERT INTO availability (org, match_id, player_id) VALUES (?1, ?2, ?3)
                          ON CONFLICT DO NOTHING",
                         params![org.as_str(), match_id.as_str(), p.as_str()],
                     )
                     .map_err(unavailable)?;
-                    tx.execute(
+                    tx.run(
                         "INSERT INTO availability_requests (org, player_id, match_id, requested_ms)
                          VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (org, player_id) DO UPDATE SET match_id = excluded.match_id,
@@ -166,7 +166,7 @@ impl QuarantineStore for SqliteStore {
             .write(move |tx| {
                 let current = entry_of(tx, &id)?;
                 let entry = quarantine::record(current, &id, kind, reason, &detail, body.len(), now);
-                tx.execute(
+                tx.run(
                     "INSERT INTO quarantine (id, entry, last_ms, body) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT (id) DO UPDATE SET entry = excluded.entry, last_ms = excluded.last_ms",
                     params![
@@ -224,7 +224,7 @@ impl QuarantineStore for SqliteStore {
                 let current: Option<Entry> = entry_of(tx, &id)?;
                 if let Some(mut e) = current {
                     e.replayed_at = Some(at);
-                    tx.execute(
+                    tx.run(
                         "UPDATE quarantine SET entry = ?2 WHERE id = ?1",
                         params![id, serde_json::to_string(&e).map_err(unavailable)?],
                     )
@@ -247,7 +247,7 @@ impl BlobStore for SqliteStore {
         let (key, bytes) = (key.to_string(), bytes.to_vec());
         self.db
             .write(move |tx| {
-                tx.execute(
+                tx.run(
                     "INSERT INTO blobs (key, body, expires_ms) VALUES (?1, ?2, ?3)
                      ON CONFLICT (key) DO UPDATE SET body = excluded.body, expires_ms = excluded.expires_ms",
                     params![key, bytes, expires_at.timestamp_millis()],
@@ -262,7 +262,7 @@ impl BlobStore for SqliteStore {
         let key = key.to_string();
         self.db
             .read(move |tx| {
-                tx.query_row("SELECT body FROM blobs WHERE key = ?1", params![key], |r| {
+                tx.row("SELECT body FROM blobs WHERE key = ?1", params![key], |r| {
                     r.get(0)
                 })
                 .optional()
@@ -325,7 +325,7 @@ impl MatchStore for SqliteStore {
         let setup = serde_json::to_string(setup).map_err(unavailable)?;
         self.db
             .write(move |tx| {
-                tx.query_row(
+                tx.row(
                     "INSERT INTO matches (org, match_id, setup, revision) VALUES (?1, ?2, ?3, 1)
                      ON CONFLICT (org, match_id) DO UPDATE SET setup = excluded.setup,
                          revision = matches.revision + 1
@@ -387,12 +387,12 @@ impl MatchStore for SqliteStore {
                 if head.at() != at {
                     return Ok(BallWrite::Stale { balls: head.balls });
                 }
-                tx.execute(
+                tx.run(
                     "INSERT INTO balls (org, match_id, seq, delivery) VALUES (?1, ?2, ?3, ?4)",
                     params![org.as_str(), id.as_str(), at.balls + 1, json],
                 )
                 .map_err(unavailable)?;
-                tx.execute(
+                tx.run(
                     "UPDATE matches SET balls = balls + 1, revision = revision + 1 WHERE org = ?1 AND match_id = ?2",
                     params![org.as_str(), id.as_str()],
                 )
@@ -417,12 +417,12 @@ impl MatchStore for SqliteStore {
                 if head.at() != at || at.balls == 0 {
                     return Ok(BallWrite::Stale { balls: head.balls });
                 }
-                tx.execute(
+                tx.run(
                     "DELETE FROM balls WHERE org = ?1 AND match_id = ?2 AND seq = ?3",
                     params![org.as_str(), id.as_str(), at.balls],
                 )
                 .map_err(unavailable)?;
-                tx.execute(
+                tx.run(
                     "UPDATE matches SET balls = balls - 1, revision = revision + 1 WHERE org = ?1 AND match_id = ?2",
                     params![org.as_str(), id.as_str()],
                 )

@@ -1,7 +1,7 @@
 //! The embedded adapters of the store ports over SQLite: event log, directory, tickets
 //! and messages. Every statement names the organization in its key.
 
-use super::db::{Db, corrupt, unavailable};
+use super::db::{Cached, Db, corrupt, unavailable};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use pitchside_core::ports::*;
@@ -32,7 +32,7 @@ impl SqliteStore {
             .write(move |tx| {
                 // Per organization, the newest event too old to keep: everything up to it
                 // goes, so what stays is always a contiguous tail of the log.
-                tx.execute(
+                tx.run(
                     "UPDATE log_bounds SET trimmed_through = (
                          SELECT MAX(id) FROM events WHERE events.org = log_bounds.org AND ts_ms < ?1)
                      WHERE EXISTS (SELECT 1 FROM events WHERE events.org = log_bounds.org AND ts_ms < ?1)",
@@ -47,7 +47,7 @@ impl SqliteStore {
                     )
                     .map_err(unavailable)?;
                 // Bodies stored aside have their own expiry.
-                tx.execute(
+                tx.run(
                     "DELETE FROM blobs WHERE expires_ms < ?1",
                     params![Utc::now().timestamp_millis()],
                 )
@@ -81,7 +81,7 @@ fn event_from_row(org: &OrganizationId, row: &rusqlite::Row<'_>) -> rusqlite::Re
 }
 
 fn read_bounds(tx: &Transaction<'_>, org: &OrganizationId) -> Result<LogBounds, StoreError> {
-    tx.query_row(
+    tx.row(
         "SELECT head, trimmed_through FROM log_bounds WHERE org = ?1",
         params![org.as_str()],
         |r| {
@@ -140,7 +140,7 @@ pub(crate) fn append_in(
     }
     let id = read_bounds(tx, org)?.head.next();
     let payload = serde_json::to_string(&new.payload).map_err(unavailable)?;
-    tx.execute(
+    tx.run(
         "INSERT INTO events (org, id, type, ts_ms, payload, dedup_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
             org.as_str(),
@@ -152,7 +152,7 @@ pub(crate) fn append_in(
         ],
     )
     .map_err(unavailable)?;
-    tx.execute(
+    tx.run(
         "INSERT INTO log_bounds (org, head) VALUES (?1, ?2)
          ON CONFLICT (org) DO UPDATE SET head = excluded.head",
         params![org.as_str(), id.0.cast_signed()],
@@ -232,7 +232,7 @@ impl Directory for SqliteStore {
         let org = org.clone();
         self.db
             .write(move |tx| {
-                tx.execute(
+                tx.run(
                     "INSERT INTO organizations (id, name) VALUES (?1, ?2)
                      ON CONFLICT (id) DO UPDATE SET name = excluded.name",
                     params![org.id.as_str(), org.name],
@@ -247,7 +247,7 @@ impl Directory for SqliteStore {
         let org = org.clone();
         self.db
             .read(move |tx| {
-                tx.query_row(
+                tx.row(
                     "SELECT name FROM organizations WHERE id = ?1",
                     params![org.as_str()],
                     |r| r.get::<_, String>(0),
@@ -281,7 +281,7 @@ impl Directory for SqliteStore {
                         "WhatsApp number {number} belongs to another organization"
                     ))),
                     None => {
-                        tx.execute(
+                        tx.run(
                             "INSERT INTO whatsapp_numbers (phone_number_id, org) VALUES (?1, ?2)",
                             params![number.as_str(), org.as_str()],
                         )
@@ -326,7 +326,7 @@ impl Directory for SqliteStore {
         let json = serde_json::to_string(membership).map_err(unavailable)?;
         self.db
             .write(move |tx| {
-                tx.execute(
+                tx.run(
                     "INSERT INTO members (org, user_id, membership) VALUES (?1, ?2, ?3)
                      ON CONFLICT (org, user_id) DO UPDATE SET membership = excluded.membership",
                     params![org.as_str(), user.as_str(), json],
@@ -378,7 +378,7 @@ impl Directory for SqliteStore {
                         )));
                     }
                 }
-                tx.execute(
+                tx.run(
                     "INSERT INTO players (org, player_id, name, whatsapp, whatsapp_user_id) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (org, player_id) DO UPDATE SET name = excluded.name,
                          whatsapp = excluded.whatsapp, whatsapp_user_id = excluded.whatsapp_user_id",
@@ -467,7 +467,7 @@ impl StreamLeases for SqliteStore {
             .write(move |tx| {
                 let (o, u) = (org.as_str(), user.as_str());
                 let one = |sql: &str, p: &[&dyn rusqlite::ToSql]| -> StoreResult<Option<i64>> {
-                    tx.query_row(sql, p, |r| r.get::<_, Option<i64>>(0))
+                    tx.row(sql, p, |r| r.get::<_, Option<i64>>(0))
                         .map_err(unavailable)
                 };
                 let expired = one(
@@ -508,7 +508,7 @@ impl StreamLeases for SqliteStore {
                 if slot >= i64::from(max) {
                     return Ok(None);
                 }
-                tx.execute(
+                tx.run(
                     "INSERT INTO stream_leases (org, user_id, slot, stream, until_ms)
                      VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT (org, user_id, slot) DO UPDATE
@@ -560,7 +560,7 @@ impl StreamLeases for SqliteStore {
         let (org, user, stream) = (org.clone(), user.clone(), stream.to_string());
         self.db
             .write(move |tx| {
-                tx.execute(
+                tx.run(
                     "DELETE FROM stream_leases
                      WHERE org = ?1 AND user_id = ?2 AND slot = ?3 AND stream = ?4",
                     params![org.as_str(), user.as_str(), slot, stream],
@@ -585,12 +585,12 @@ impl TicketStore for SqliteStore {
         self.db
             .write(move |tx| {
                 // Expired tickets are swept as new ones are issued.
-                tx.execute(
+                tx.run(
                     "DELETE FROM tickets WHERE expires_ms < ?1",
                     params![Utc::now().timestamp_millis()],
                 )
                 .map_err(unavailable)?;
-                tx.execute(
+                tx.run(
                     "INSERT INTO tickets (digest, grant_json, expires_ms) VALUES (?1, ?2, ?3)",
                     params![&digest[..], grant, expires_at.timestamp_millis()],
                 )
@@ -683,7 +683,7 @@ impl MessageStore for SqliteStore {
                 )?;
                 let change = receipts::compare(current.map(|c| c.status), rec.status);
                 if change == StatusChange::Advanced {
-                    tx.execute(
+                    tx.run(
                         "INSERT INTO outbound_status (org, message_id, rank, record) VALUES (?1, ?2, ?3, ?4)
                          ON CONFLICT (org, message_id) DO UPDATE SET rank = excluded.rank, record = excluded.record",
                         params![org.as_str(), rec.message_id, rec.status.rank(), json],

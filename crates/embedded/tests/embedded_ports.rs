@@ -45,6 +45,65 @@ pitchside_port_suite::store_tests!(sqlite_store());
 pitchside_port_suite::queue_tests!(sqlite_queue());
 pitchside_port_suite::registry_tests!(Box::new(MemoryRegistry::default()));
 
+/// The handles the local worker uses (`Db::applied`: answered once committed, before the
+/// disk has it) keep every promise of the ports too.
+mod applied {
+    use super::*;
+
+    fn applied_store() -> Kept<SqliteStore> {
+        let (dir, db) = store();
+        Kept {
+            _dir: dir,
+            adapter: SqliteStore::new(db.applied()),
+        }
+    }
+
+    fn applied_queue() -> Kept<SqliteQueue> {
+        let (dir, db) = store();
+        Kept {
+            _dir: dir,
+            adapter: SqliteQueue::new(db, port_suite::queue::QUEUE_MAX_RECEIVES).applied(),
+        }
+    }
+
+    pitchside_port_suite::store_tests!(applied_store());
+    pitchside_port_suite::queue_tests!(applied_queue());
+}
+
+/// What an applied handle wrote, a durable handle reads, and a flush (or any durable
+/// write after it) puts it on disk: reopened, the store holds it.
+#[tokio::test]
+async fn applied_writes_are_read_at_once_and_kept_once_flushed() {
+    use pitchside_core::ports::{EventLog, ReadFrom};
+    let dir = tempfile::tempdir().unwrap();
+    let org = port_suite::fresh_org("applied");
+    let event = pitchside_domain::event::NewEvent {
+        kind: pitchside_domain::event::EventType::PaymentConfirmed,
+        payload: serde_json::json!({"amount": 7}),
+        timestamp: chrono::Utc::now(),
+        dedup_key: None,
+    };
+    let appended = {
+        let db = Db::open(dir.path()).unwrap();
+        let appended = SqliteStore::new(db.applied())
+            .append(&org, event)
+            .await
+            .unwrap();
+        let page = SqliteStore::new(db.clone())
+            .read(&org, ReadFrom::After(Default::default()), 10)
+            .await
+            .unwrap();
+        assert_eq!(page.events, vec![appended.event.clone()]);
+        db.flushed().await.unwrap();
+        appended
+    };
+    let page = SqliteStore::new(Db::open(dir.path()).unwrap())
+        .read(&org, ReadFrom::After(Default::default()), 10)
+        .await
+        .unwrap();
+    assert_eq!(page.events, vec![appended.event]);
+}
+
 #[tokio::test]
 async fn the_store_survives_reopening() {
     use pitchside_core::ports::{EventLog, Queue, ReadFrom};

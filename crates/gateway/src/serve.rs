@@ -9,7 +9,7 @@ use pitchside_aws::stream::LogStream;
 use pitchside_aws::{ManagementApi, SqsChunkQueue};
 use pitchside_core::app::authn::Authenticator;
 use pitchside_core::config::{self, Settings, SseFollow};
-use pitchside_core::live::{Hub, MemoryRegistry};
+use pitchside_core::live::{Held, Hub, MemoryRegistry};
 use pitchside_core::ports::Ports;
 use pitchside_domain::limits::MAX_RECEIVES;
 use pitchside_embedded::{Db, SqliteQueue, SqliteStore};
@@ -46,7 +46,13 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     let addr = listener.local_addr()?;
 
     let hub = Arc::new(Hub::new(settings.subscriber_buffer));
-    let (ports, ws_delivery, where_, push_path) = backend(&settings, addr, hub.clone()).await?;
+    let Backend {
+        ports,
+        ws_delivery,
+        where_,
+        push_path,
+        work,
+    } = backend(&settings, addr, hub.clone()).await?;
     let keys = pitchside_aws::wiring::keys(&settings, None, ports.clock.clone())
         .await
         .context("reading the secrets")?;
@@ -81,7 +87,12 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(worker::run(ports.clone(), stop_rx.clone()));
+    let worker = tokio::spawn(worker::run(
+        work.ports,
+        work.batch,
+        work.delivery,
+        stop_rx.clone(),
+    ));
     let push_path = push_path.map(|p| {
         tokio::spawn(aws_push::run(
             ports.clone(),
@@ -161,13 +172,24 @@ struct PushPath {
     endpoint: ManagementApi,
 }
 
+/// What the worker runs with.
+struct Work {
+    ports: Ports,
+    batch: usize,
+    delivery: worker::Delivery,
+}
+
 /// The ports of the configured backend, how WebSockets get their events, a line
-/// saying where the data lives, and in AWS mode the push path to run.
-async fn backend(
-    settings: &Settings,
-    addr: SocketAddr,
-    hub: Arc<Hub>,
-) -> Result<(Ports, WsDelivery, String, Option<PushPath>)> {
+/// saying where the data lives, in AWS mode the push path to run, and the worker's.
+struct Backend {
+    ports: Ports,
+    ws_delivery: WsDelivery,
+    where_: String,
+    push_path: Option<PushPath>,
+    work: Work,
+}
+
+async fn backend(settings: &Settings, addr: SocketAddr, hub: Arc<Hub>) -> Result<Backend> {
     match &settings.aws {
         None => {
             let db = Db::open(&settings.data_dir).with_context(|| {
@@ -190,18 +212,30 @@ async fn backend(
                     "messages a previous run was processing are queued again"
                 );
             }
-            let ports = Ports::new(
-                store,
-                Arc::new(queue),
-                Arc::new(MemoryRegistry::default()),
-                hub,
-            );
-            Ok((
+            let registry = Arc::new(MemoryRegistry::default());
+            let held = Arc::new(Held::default());
+            let work = Work {
+                ports: Ports::new(
+                    Arc::new(SqliteStore::new(db.applied())),
+                    Arc::new(queue.applied()),
+                    registry.clone(),
+                    held.clone(),
+                ),
+                batch: worker::EMBEDDED_BATCH,
+                delivery: worker::Delivery::AfterFlush {
+                    db: db.clone(),
+                    held,
+                    to: hub.clone(),
+                },
+            };
+            let ports = Ports::new(store, Arc::new(queue), registry, hub);
+            Ok(Backend {
                 ports,
-                WsDelivery::Hub,
-                format!("embedded ({})", db.path().display()),
-                None,
-            ))
+                ws_delivery: WsDelivery::Hub,
+                where_: format!("embedded ({})", db.path().display()),
+                push_path: None,
+                work,
+            })
         }
         Some(aws_settings) => {
             let sdk = pitchside_aws::sdk_config().await;
@@ -222,19 +256,24 @@ async fn backend(
                 .with_context(|| format!("opening the stream of table {}", aws_settings.table))?;
             let ports =
                 pitchside_aws::wiring::ports(&sdk, aws_settings, settings.retention, Some(hub));
-            Ok((
+            Ok(Backend {
+                work: Work {
+                    ports: ports.clone(),
+                    batch: worker::SQS_BATCH,
+                    delivery: worker::Delivery::AtOnce,
+                },
                 ports,
-                WsDelivery::Management,
-                format!(
+                ws_delivery: WsDelivery::Management,
+                where_: format!(
                     "aws (table {}, queue {})",
                     aws_settings.table, aws_settings.queue_url
                 ),
-                Some(PushPath {
+                push_path: Some(PushPath {
                     stream,
                     queue,
                     endpoint: pitchside_aws::wiring::connections(&sdk, &endpoint),
                 }),
-            ))
+            })
         }
     }
 }

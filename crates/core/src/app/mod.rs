@@ -44,7 +44,12 @@ pub fn require(who: &Principal, roles: &[Role], what: &str) -> Result<(), ApiErr
 /// `Pusher`): a subscriber that misses it catches up from the log, so a failure is
 /// logged, not returned.
 pub async fn push(ports: &Ports, event: &pitchside_domain::event::Event) {
-    if let Err(e) = ports.pusher.publish(event).await {
+    push_to(&*ports.pusher, event).await
+}
+
+/// `push`, through a given pusher.
+pub async fn push_to(pusher: &dyn crate::ports::Pusher, event: &pitchside_domain::event::Event) {
+    if let Err(e) = pusher.publish(event).await {
         tracing::warn!(error = %e, event_id = %event.id, "push failed; subscribers catch up from the log");
     }
 }

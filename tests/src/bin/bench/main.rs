@@ -8,7 +8,8 @@
 //!
 //! Options (environment): `BENCH_FANOUT` (subscriber counts, default `1000,10000`),
 //! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200),
-//! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30), `BENCH_FLOOR_BYTES` (512),
+//! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30), `BENCH_INGEST_RATE` (5000) and
+//! `BENCH_PACED_SECONDS` (30) for the paced ingest, `BENCH_FLOOR_BYTES` (512),
 //! `BENCH_SEED_DIR` (unset: no seed figures), `BENCH_LAMBDA_INVOCATIONS`
 //! (200), `BENCH_POLL_SECONDS` (30) and `BENCH_POLL_EVENTS` (20) for the polling SSE
 //! viewer's DynamoDB requests. The Lambda and polling figures need the emulator:
@@ -454,6 +455,8 @@ async fn fanout(
 
 struct Ingest {
     server: &'static str,
+    /// The schedule's rate, if it had one.
+    rate: Option<f64>,
     acked: u64,
     seconds: f64,
     latency: Stats,
@@ -472,6 +475,7 @@ struct Ingest {
 async fn ingest_viewer(
     addr: String,
     token: String,
+    mine: String,
     opened: tokio::sync::oneshot::Sender<()>,
     target: Arc<AtomicU64>,
     until: Instant,
@@ -494,8 +498,8 @@ async fn ingest_viewer(
                 let now = Instant::now();
                 last_id = last_sse_id(text).or(last_id);
                 for event in text.split("\n\n") {
-                    if let Some((org, i)) = wamid_key(event)
-                        && org == "org-c"
+                    if event.contains(&mine)
+                        && let Some((_, i)) = wamid_key(event)
                         && seen.insert(i)
                     {
                         got.push((i, now));
@@ -507,7 +511,16 @@ async fn ingest_viewer(
     }
 }
 
-async fn ingest(server: &Server, gw: Option<&Gateway>, seconds: u64) -> Result<Ingest> {
+/// `senders` webhooks in flight at most, as fast as they are answered, or, with `rate`,
+/// each sent at its time on a schedule of `rate` a second (while fewer than 32 wait).
+async fn ingest(
+    server: &Server,
+    gw: Option<&Gateway>,
+    seconds: u64,
+    rate: Option<f64>,
+) -> Result<Ingest> {
+    // Each run's own message ids: Pitchside would take a second run's as redeliveries.
+    let tag: &'static str = if rate.is_some() { "paced" } else { "ingest" };
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
@@ -518,6 +531,7 @@ async fn ingest(server: &Server, gw: Option<&Gateway>, seconds: u64) -> Result<I
     let viewer = tokio::spawn(ingest_viewer(
         server.addr.clone(),
         t.clone(),
+        format!("\"wamid.org-c.{tag}."),
         opened,
         target.clone(),
         until,
@@ -537,7 +551,14 @@ async fn ingest(server: &Server, gw: Option<&Gateway>, seconds: u64) -> Result<I
             let mut mine = Vec::new();
             while Instant::now() < stop {
                 let i = seq.fetch_add(1, Ordering::Relaxed);
-                let body = text_message(PHONE_C, WA, &wamid("org-c", "ingest", 0, i), "in");
+                if let Some(rate) = rate {
+                    let due = started + Duration::from_secs_f64(i as f64 / rate);
+                    if due >= stop {
+                        break;
+                    }
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                let body = text_message(PHONE_C, WA, &wamid("org-c", tag, 0, i), "in");
                 let t0 = Instant::now();
                 let ok = client
                     .post(&url)
@@ -585,6 +606,7 @@ async fn ingest(server: &Server, gw: Option<&Gateway>, seconds: u64) -> Result<I
     };
     Ok(Ingest {
         server: server.name,
+        rate,
         acked,
         seconds: elapsed,
         latency: stats(latencies),
@@ -1321,31 +1343,41 @@ fn side_by_side(rounds: &[Fanout], seed: &[Fanout], ingests: &[Ingest], floors: 
             );
         }
     }
-    let ing = |name: &str| ingests.iter().find(|i| i.server == name);
-    let (p, s) = (ing("pitchside"), ing("seed"));
     let per_s = |i: &Ingest| i.acked as f64 / i.seconds;
     let live = |i: &Ingest| 100.0 * i.live as f64 / i.acked.max(1) as f64;
-    row(
-        "ingest, 32 senders: acknowledged per second".into(),
-        p.map(per_s),
-        s.map(per_s),
-        None,
-        "/s",
-    );
-    row(
-        "ingest: acknowledged, delivered live within the run + 15 s".into(),
-        p.map(live),
-        s.map(live),
-        None,
-        "%",
-    );
-    row(
-        "ingest: delivery p99 (POST to the live subscriber)".into(),
-        p.map(|i| i.delivery.p99),
-        s.map(|i| i.delivery.p99),
-        None,
-        "ms",
-    );
+    for paced in [false, true] {
+        let ing = |name: &str| {
+            ingests
+                .iter()
+                .find(|i| i.server == name && i.rate.is_some() == paced)
+        };
+        let (p, s) = (ing("pitchside"), ing("seed"));
+        let how = p
+            .or(s)
+            .and_then(|i| i.rate)
+            .map_or("flat out".to_string(), |r| format!("at {r:.0}/s offered"));
+        row(
+            format!("ingest {how}: acknowledged per second"),
+            p.map(per_s),
+            s.map(per_s),
+            None,
+            "/s",
+        );
+        row(
+            format!("ingest {how}: delivered live within the run + 15 s"),
+            p.map(live),
+            s.map(live),
+            None,
+            "%",
+        );
+        row(
+            format!("ingest {how}: delivery p99 (POST to the live subscriber)"),
+            p.map(|i| i.delivery.p99),
+            s.map(|i| i.delivery.p99),
+            None,
+            "ms",
+        );
+    }
 }
 
 #[tokio::main]
@@ -1376,6 +1408,8 @@ async fn main() -> Result<()> {
     let bidders: usize = env_or("BENCH_BIDDERS", 200);
     let auction_seconds: u64 = env_or("BENCH_AUCTION_SECONDS", 30);
     let floor_bytes: usize = env_or("BENCH_FLOOR_BYTES", 512);
+    let ingest_rate: f64 = env_or("BENCH_INGEST_RATE", 5000.0);
+    let paced_seconds: u64 = env_or("BENCH_PACED_SECONDS", 30);
     let seed_dir = std::env::var("BENCH_SEED_DIR")
         .ok()
         .filter(|d| !d.is_empty());
@@ -1417,7 +1451,9 @@ async fn main() -> Result<()> {
         }
     }
     eprintln!("bench: ingest");
-    let mut ingests = vec![ingest(&pitchside, Some(&gw), ingest_seconds).await?];
+    let mut ingests = vec![ingest(&pitchside, Some(&gw), ingest_seconds, None).await?];
+    eprintln!("bench: ingest at {ingest_rate}/s for {paced_seconds} s");
+    ingests.push(ingest(&pitchside, Some(&gw), paced_seconds, Some(ingest_rate)).await?);
     eprintln!("bench: auction");
     let race = auction(&gw, bidders, auction_seconds).await?;
     let mut seed_rounds = Vec::new();
@@ -1431,7 +1467,9 @@ async fn main() -> Result<()> {
                 seed_rounds.push(fanout(&peer.server, "sse", n, events, org, phone).await?);
             }
             eprintln!("bench: seed ingest");
-            ingests.push(ingest(&peer.server, None, ingest_seconds).await?);
+            ingests.push(ingest(&peer.server, None, ingest_seconds, None).await?);
+            eprintln!("bench: seed ingest at {ingest_rate}/s");
+            ingests.push(ingest(&peer.server, None, paced_seconds, Some(ingest_rate)).await?);
         }
         None => eprintln!("bench: BENCH_SEED_DIR unset: the seed peer is skipped"),
     }
@@ -1498,8 +1536,10 @@ async fn main() -> Result<()> {
     }
     for ing in &ingests {
         println!(
-            "| {} ingest, 32 senders for {:.1} s: ack latency | {:.2} | {:.2} | {:.2} | {:.0} acked/s; live subscriber got {}/{} within the run + 15 s, delivery p50 {:.0} ms, p99 {:.0} ms{}; {} |",
+            "| {} ingest, 32 senders {} for {:.1} s: ack latency | {:.2} | {:.2} | {:.2} | {:.0} acked/s; live subscriber got {}/{} within the run + 15 s, delivery p50 {:.0} ms, p99 {:.0} ms{}; {} |",
             ing.server,
+            ing.rate
+                .map_or("flat out".to_string(), |r| format!("at {r:.0}/s")),
             ing.seconds,
             ing.latency.p50,
             ing.latency.p99,
@@ -1579,7 +1619,7 @@ async fn main() -> Result<()> {
             "lastSubscriberP50": f.last_subscriber_p50, "delivered": f.delivered,
             "expected": f.expected, "controlLeaks": f.control_leaks, "rssPerConnKiB": f.rss_per_conn_kib,
         })).collect::<Vec<_>>(),
-        "ingest": ingests.iter().map(|ing| json!({"server": ing.server, "acked": ing.acked,
+        "ingest": ingests.iter().map(|ing| json!({"server": ing.server, "rate": ing.rate, "acked": ing.acked,
                    "seconds": ing.seconds, "ackedPerSecond": ing.acked as f64 / ing.seconds,
                    "p50": ing.latency.p50, "p99": ing.latency.p99, "deliveredLive": ing.live,
                    "deliveryP50": ing.delivery.p50, "deliveryP99": ing.delivery.p99,
