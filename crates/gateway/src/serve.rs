@@ -87,12 +87,7 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     }
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let worker = tokio::spawn(worker::run(
-        work.ports,
-        work.batch,
-        work.delivery,
-        stop_rx.clone(),
-    ));
+    let worker = tokio::spawn(work.run(stop_rx.clone()));
     let push_path = push_path.map(|p| {
         tokio::spawn(aws_push::run(
             ports.clone(),
@@ -172,13 +167,6 @@ struct PushPath {
     endpoint: ManagementApi,
 }
 
-/// What the worker runs with.
-struct Work {
-    ports: Ports,
-    batch: usize,
-    delivery: worker::Delivery,
-}
-
 /// The ports of the configured backend, how WebSockets get their events, a line
 /// saying where the data lives, in AWS mode the push path to run, and the worker's.
 struct Backend {
@@ -186,7 +174,7 @@ struct Backend {
     ws_delivery: WsDelivery,
     where_: String,
     push_path: Option<PushPath>,
-    work: Work,
+    work: worker::Worker,
 }
 
 async fn backend(settings: &Settings, addr: SocketAddr, hub: Arc<Hub>) -> Result<Backend> {
@@ -214,7 +202,7 @@ async fn backend(settings: &Settings, addr: SocketAddr, hub: Arc<Hub>) -> Result
             }
             let registry = Arc::new(MemoryRegistry::default());
             let held = Arc::new(Held::default());
-            let work = Work {
+            let work = worker::Worker {
                 ports: Ports::new(
                     Arc::new(SqliteStore::new(db.applied())),
                     Arc::new(queue.applied()),
@@ -257,7 +245,7 @@ async fn backend(settings: &Settings, addr: SocketAddr, hub: Arc<Hub>) -> Result
             let ports =
                 pitchside_aws::wiring::ports(&sdk, aws_settings, settings.retention, Some(hub));
             Ok(Backend {
-                work: Work {
+                work: worker::Worker {
                     ports: ports.clone(),
                     batch: worker::SQS_BATCH,
                     delivery: worker::Delivery::AtOnce,

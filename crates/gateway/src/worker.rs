@@ -38,36 +38,50 @@ pub enum Delivery {
     },
 }
 
-pub async fn run(ports: Ports, batch: usize, delivery: Delivery, mut stop: watch::Receiver<bool>) {
-    let mut backoff = Duration::from_millis(100);
-    loop {
-        let received = tokio::select! {
-            r = ports.queue.receive(batch, VISIBILITY, LONG_POLL) => r,
-            _ = stop.changed() => return,
-        };
-        match received {
-            Ok(batch) => {
-                backoff = Duration::from_millis(100);
-                for msg in &batch {
-                    // Failures are logged by the handler and left on the queue.
-                    let _ = worker::handle(&ports, msg).await;
+/// The worker: its ports, how many messages a receive takes, and how its events go out.
+pub struct Worker {
+    pub ports: Ports,
+    pub batch: usize,
+    pub delivery: Delivery,
+}
+
+impl Worker {
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let Worker {
+            ports,
+            batch,
+            delivery,
+        } = self;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            let received = tokio::select! {
+                r = ports.queue.receive(batch, VISIBILITY, LONG_POLL) => r,
+                _ = stop.changed() => return,
+            };
+            match received {
+                Ok(batch) => {
+                    backoff = Duration::from_millis(100);
+                    for msg in &batch {
+                        // Failures are logged by the handler and left on the queue.
+                        let _ = worker::handle(&ports, msg).await;
+                    }
+                    if let Delivery::AfterFlush { db, held, to } = &delivery {
+                        release(db, held, &**to, &mut stop).await;
+                    }
                 }
-                if let Delivery::AfterFlush { db, held, to } = &delivery {
-                    release(db, held, &**to, &mut stop).await;
+                Err(e) => {
+                    error!(error = %e, "cannot receive from the queue; backing off");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {},
+                        _ = stop.changed() => return,
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
                 }
             }
-            Err(e) => {
-                error!(error = %e, "cannot receive from the queue; backing off");
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff) => {},
-                    _ = stop.changed() => return,
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(10));
+            if *stop.borrow() {
+                warn!("worker stopping");
+                return;
             }
-        }
-        if *stop.borrow() {
-            warn!("worker stopping");
-            return;
         }
     }
 }

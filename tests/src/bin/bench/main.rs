@@ -1252,95 +1252,97 @@ fn side_by_side(rounds: &[Fanout], seed: &[Fanout], ingests: &[Ingest], floors: 
             ratio(p, f)
         );
     };
-    let find = |rs: &[Fanout], t: &str, n: usize| {
-        rs.iter()
-            .find(|r| r.transport == t && r.subscribers == n)
-            .map(|r| {
-                (
-                    r.latency,
-                    r.last_subscriber_p50,
-                    r.server_us_per_delivery(),
-                    r.ack.p99,
-                    r.rss_per_conn_kib,
-                )
-            })
-    };
+    // Each fan-out row: its label, the figure of a round, and the floor's, if it has one.
+    type Figure = fn(&Fanout) -> f64;
+    type FloorFigure = Option<fn(&floor::Floor) -> f64>;
+    const SSE: [(&str, Figure, FloorFigure, &str); 6] = [
+        (
+            "SSE subscribers: delivery p50",
+            |f| f.latency.p50,
+            None,
+            "ms",
+        ),
+        (
+            "SSE subscribers: delivery p99",
+            |f| f.latency.p99,
+            None,
+            "ms",
+        ),
+        (
+            "SSE: time to the last subscriber, p50",
+            |f| f.last_subscriber_p50,
+            Some(|f| f.last_p50_ms),
+            "ms",
+        ),
+        (
+            "SSE: server CPU per delivered event",
+            Fanout::server_us_per_delivery,
+            Some(|f| f.per_write_us),
+            "µs",
+        ),
+        (
+            "SSE: webhook ack p99 while fanning out",
+            |f| f.ack.p99,
+            None,
+            "ms",
+        ),
+        (
+            "SSE: resident memory per idle connection",
+            |f| f.rss_per_conn_kib,
+            None,
+            "KiB",
+        ),
+    ];
+    const WS: [(&str, Figure, FloorFigure, &str); 4] = [
+        (
+            "WebSocket subscribers: delivery p50",
+            |f| f.latency.p50,
+            None,
+            "ms",
+        ),
+        (
+            "WebSocket subscribers: delivery p99",
+            |f| f.latency.p99,
+            None,
+            "ms",
+        ),
+        (
+            "WebSocket: server CPU per delivered event",
+            Fanout::server_us_per_delivery,
+            Some(|f| f.per_write_us),
+            "µs",
+        ),
+        (
+            "WebSocket: resident memory per idle connection",
+            |f| f.rss_per_conn_kib,
+            None,
+            "KiB",
+        ),
+    ];
+    fn find<'a>(rs: &'a [Fanout], t: &str, n: usize) -> Option<&'a Fanout> {
+        rs.iter().find(|r| r.transport == t && r.subscribers == n)
+    }
     let mut ns: Vec<usize> = rounds.iter().map(|r| r.subscribers).collect();
     ns.dedup();
     for n in ns {
-        let (p, s) = (find(rounds, "sse", n), find(seed, "sse", n));
         let fl = floors.iter().find(|f| f.sockets == n);
-        row(
-            format!("{n} SSE subscribers: delivery p50"),
-            p.map(|p| p.0.p50),
-            s.map(|s| s.0.p50),
-            None,
-            "ms",
-        );
-        row(
-            format!("{n} SSE subscribers: delivery p99"),
-            p.map(|p| p.0.p99),
-            s.map(|s| s.0.p99),
-            None,
-            "ms",
-        );
-        row(
-            format!("{n} SSE: time to the last subscriber, p50"),
-            p.map(|p| p.1),
-            s.map(|s| s.1),
-            fl.map(|f| f.last_p50_ms),
-            "ms",
-        );
-        row(
-            format!("{n} SSE: server CPU per delivered event"),
-            p.map(|p| p.2),
-            s.map(|s| s.2),
-            fl.map(|f| f.per_write_us),
-            "µs",
-        );
-        row(
-            format!("{n} SSE: webhook ack p99 while fanning out"),
-            p.map(|p| p.3),
-            s.map(|s| s.3),
-            None,
-            "ms",
-        );
-        row(
-            format!("{n} SSE: resident memory per idle connection"),
-            p.map(|p| p.4),
-            s.map(|s| s.4),
-            None,
-            "KiB",
-        );
-        if let Some(w) = find(rounds, "ws", n) {
-            row(
-                format!("{n} WebSocket subscribers: delivery p50"),
-                Some(w.0.p50),
-                None,
-                None,
-                "ms",
-            );
-            row(
-                format!("{n} WebSocket subscribers: delivery p99"),
-                Some(w.0.p99),
-                None,
-                None,
-                "ms",
-            );
-            row(
-                format!("{n} WebSocket: server CPU per delivered event"),
-                Some(w.2),
-                None,
-                fl.map(|f| f.per_write_us),
-                "µs",
-            );
-            row(
-                format!("{n} WebSocket: resident memory per idle connection"),
-                Some(w.4),
-                None,
-                None,
-                "KiB",
-            );
+        let rows = [
+            (SSE.as_slice(), find(rounds, "sse", n), find(seed, "sse", n)),
+            (WS.as_slice(), find(rounds, "ws", n), None),
+        ];
+        for (figures, p, s) in rows {
+            if p.is_none() && s.is_none() {
+                continue;
+            }
+            for (label, figure, floor_figure, unit) in figures {
+                row(
+                    format!("{n} {label}"),
+                    p.map(figure),
+                    s.map(figure),
+                    fl.zip(*floor_figure).map(|(f, g)| g(f)),
+                    unit,
+                );
+            }
         }
     }
     let per_s = |i: &Ingest| i.acked as f64 / i.seconds;
