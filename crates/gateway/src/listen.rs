@@ -5,6 +5,14 @@
 //! connection is closed at once, so sockets that trickle or say nothing cannot pile up.
 //! Live streams are unaffected: a connection stops counting as pending when its first
 //! request arrives.
+//!
+//! A connection that opens with a stream's request (`GET /sse/events`, `GET /ws`) is
+//! served on a runtime of its own threads (an event stream without hyper, in
+//! `event_stream`). An event to 10,000 subscribers wakes 10,000
+//! tasks at once; on one runtime a webhook that arrives meanwhile queues behind all of
+//! them, and its acknowledgement waits for the whole fan-out. On threads of their own
+//! the kernel's scheduler interleaves the two, and a request is answered while the
+//! fan-out goes on.
 
 use axum::Router;
 use axum::body::Body;
@@ -18,6 +26,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
+use tokio::runtime::Handle;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 use tower::ServiceExt;
@@ -27,6 +36,40 @@ pub struct Limits {
     pub max_pending: usize,
 }
 
+/// Where connections are served: requests on the runtime that accepts them, streams on
+/// `streams`.
+pub struct Runtimes {
+    pub streams: Handle,
+}
+
+/// Bytes enough to tell a stream's request line from any other.
+const SNIFF: usize = 16;
+
+/// What a connection's first bytes open.
+#[derive(Debug, PartialEq, Eq)]
+enum Opens {
+    Request,
+    EventStream,
+    WebSocket,
+}
+
+/// What a connection's first bytes open. A request line split across segments is read
+/// as an ordinary request: it is served all the same, only not apart.
+fn opens(head: &[u8]) -> Opens {
+    let path_then = |path: &[u8]| {
+        head.strip_prefix(b"GET ".as_slice())
+            .and_then(|rest| rest.strip_prefix(path))
+            .is_some_and(|rest| matches!(rest.first(), Some(b' ' | b'?')))
+    };
+    if path_then(b"/sse/events") {
+        Opens::EventStream
+    } else if path_then(b"/ws") {
+        Opens::WebSocket
+    } else {
+        Opens::Request
+    }
+}
+
 /// Serves `app` until `shutdown` resolves with a deadline, then lets every connection
 /// finish its requests (as `axum::serve`'s graceful shutdown does) until then, and
 /// answers the deadline. `tune` is applied to each accepted socket.
@@ -34,6 +77,7 @@ pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: Limits,
+    runtimes: Runtimes,
     tune: impl Fn(&TcpStream),
     shutdown: impl Future<Output = Instant>,
 ) -> Instant {
@@ -59,13 +103,14 @@ pub async fn serve(
             continue;
         };
         tune(&tcp);
-        tokio::spawn(connection(
+        tokio::spawn(route(
             tcp,
             remote,
             app.clone(),
             permit,
             limits.header_timeout,
             stopped.clone(),
+            runtimes.streams.clone(),
         ));
     };
     drop(listener);
@@ -82,6 +127,48 @@ pub async fn serve(
         );
     }
     deadline
+}
+
+/// Waits for the connection's first bytes, within the header timeout, and serves it
+/// where its first request belongs.
+async fn route(
+    tcp: TcpStream,
+    remote: SocketAddr,
+    app: Router,
+    permit: OwnedSemaphorePermit,
+    header_timeout: Duration,
+    stopping: watch::Receiver<()>,
+    streams: Handle,
+) {
+    let started = Instant::now();
+    let mut head = [0u8; SNIFF];
+    let seen = match tokio::time::timeout(header_timeout, tcp.peek(&mut head)).await {
+        Ok(Ok(n)) if n > 0 => n,
+        // Silent past the timeout, closed, or failed: nothing to serve.
+        _ => return,
+    };
+    // What is left of the timeout is the rest of the headers'.
+    let header_timeout = header_timeout.saturating_sub(started.elapsed());
+    let opened = opens(&head[..seen]);
+    if opened == Opens::Request {
+        return connection(tcp, remote, app, permit, header_timeout, stopping).await;
+    }
+    // A socket belongs to the runtime that registered it: hand it over unregistered.
+    let Ok(tcp) = tcp.into_std() else { return };
+    // Two tasks, not one with a match: a task is as big as its biggest future, and an
+    // event stream's is a fraction of an HTTP connection's.
+    match opened {
+        Opens::EventStream => streams.spawn(async move {
+            if let Ok(tcp) = TcpStream::from_std(tcp) {
+                crate::event_stream::serve(tcp, remote, app, permit, header_timeout, stopping).await
+            }
+        }),
+        _ => streams.spawn(async move {
+            if let Ok(tcp) = TcpStream::from_std(tcp) {
+                connection(tcp, remote, app, permit, header_timeout, stopping).await
+            }
+        }),
+    };
 }
 
 async fn connection(
@@ -117,4 +204,28 @@ async fn connection(
         _ = stopping.changed() => conn.as_mut().graceful_shutdown(),
     }
     let _ = conn.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Opens, opens};
+
+    #[test]
+    fn only_a_streams_request_line_goes_apart() {
+        for (head, opened) in [
+            ("GET /sse/events HTT", Opens::EventStream),
+            ("GET /sse/events?ty", Opens::EventStream),
+            ("GET /ws HTTP/1.1\r\n", Opens::WebSocket),
+            ("GET /ws?ticket=ab", Opens::WebSocket),
+            ("GET /sse/eventsx ", Opens::Request),
+            ("GET /wsx HTTP/1.1", Opens::Request),
+            ("POST /ws HTTP/1.1", Opens::Request),
+            ("GET /healthz HTTP", Opens::Request),
+            ("GET /sse/ev", Opens::Request),
+            ("GET /ws", Opens::Request),
+            ("", Opens::Request),
+        ] {
+            assert_eq!(opens(head.as_bytes()), opened, "{head}");
+        }
+    }
 }

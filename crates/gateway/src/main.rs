@@ -6,6 +6,7 @@
 
 mod aws_push;
 mod demo;
+mod event_stream;
 mod listen;
 mod serve;
 mod simulate;

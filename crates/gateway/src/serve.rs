@@ -112,10 +112,19 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     };
     let app = routes::router(state.clone()).layer(cors(&state.settings.cors_origins)?);
     let shutdown = state.shutdown.clone();
+    let streams = tokio::runtime::Builder::new_multi_thread()
+        .thread_name("pitchside-streams")
+        .enable_all()
+        .build()
+        .context("starting the streams' runtime")?;
+    let runtimes = crate::listen::Runtimes {
+        streams: streams.handle().clone(),
+    };
     let stop_by = crate::listen::serve(
         listener,
         app,
         limits,
+        runtimes,
         |tcp| {
             // Live streams write small frames: no Nagle delay, and a bounded kernel
             // send buffer, so a client that stops reading is noticed (and cut off)
@@ -156,6 +165,8 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     {
         tracing::warn!("queue work still running at the stop deadline; left to the queue");
     }
+    // Whatever the streams' runtime still runs (a slot's release) dies with the process.
+    streams.shutdown_background();
     info!("gateway stopped");
     Ok(())
 }

@@ -10,8 +10,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use bytes::Bytes;
 use pitchside_core::app::{ApiError, ErrorKind};
+use pitchside_core::clock::Clock;
 use pitchside_core::live::Frame;
-use pitchside_core::ports::StreamLeases;
+use pitchside_core::ports::{EventLog, StreamLeases};
 use pitchside_domain::auth::Principal;
 use pitchside_domain::catchup::{must_reset, resume_point};
 use pitchside_domain::event::{Event, EventId};
@@ -99,7 +100,8 @@ pub async fn events(
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stream = Stream {
         stopping: state.shutdown.watch(),
-        state,
+        log: state.ports.log.clone(),
+        clock: state.ports.clock.clone(),
         org: who.org,
         lease,
         opened_at: bounds.head,
@@ -219,8 +221,10 @@ enum Live {
     },
 }
 
+/// What a stream keeps while it is open, times 10,000 open streams: only what it uses.
 struct Stream {
-    state: AppState,
+    log: Arc<dyn EventLog>,
+    clock: Arc<dyn Clock>,
     org: OrganizationId,
     lease: Lease,
     /// The log's head when the stream opened: a revocation of its user after it ends
@@ -248,7 +252,9 @@ impl Stream {
                 if self.stopping.is_told() {
                     return self.end_stopping();
                 }
-                if !self.replay_page().await {
+                // Boxed, like the heartbeat: a waiting stream's future then holds
+                // only what waiting needs.
+                if !Box::pin(self.replay_page()).await {
                     return None;
                 }
                 continue;
@@ -288,12 +294,12 @@ impl Stream {
                         }
                         Err(RecvError::Closed) => return None,
                     },
-                    _ = heartbeat => return self.beat().await,
+                    _ = heartbeat => return Box::pin(self.beat()).await,
                     () = stopping => return self.end_stopping(),
                 },
                 Live::Poll { poll, deadline } => tokio::select! {
                     // One cheap read of the head; the log itself only when it moved.
-                    _ = poll.tick() => match self.state.ports.log.head(&self.org).await {
+                    _ = poll.tick() => match self.log.head(&self.org).await {
                         Ok(head) if head > self.cursor => self.replaying = true,
                         Ok(_) => {}
                         Err(e) => {
@@ -301,7 +307,7 @@ impl Stream {
                             return None;
                         }
                     },
-                    _ = heartbeat => return self.beat().await,
+                    _ = heartbeat => return Box::pin(self.beat()).await,
                     () = stopping => return self.end_stopping(),
                     _ = tokio::time::sleep_until(*deadline) => {
                         self.done = true;
@@ -323,7 +329,7 @@ impl Stream {
 
     /// A heartbeat, which also keeps the stream's slot.
     async fn beat(self) -> Option<(Result<Bytes, std::io::Error>, Stream)> {
-        self.lease.renew(self.state.ports.clock.now()).await;
+        self.lease.renew(self.clock.now()).await;
         Some((Ok(Bytes::from_static(sse::HEARTBEAT.as_bytes())), self))
     }
 
@@ -344,13 +350,7 @@ impl Stream {
     /// Queues the next page of the log; false when the log cannot be read (the stream
     /// then ends, and the client resumes).
     async fn replay_page(&mut self) -> bool {
-        let events = match self
-            .state
-            .ports
-            .log
-            .after(&self.org, self.cursor, REPLAY_PAGE)
-            .await
-        {
+        let events = match self.log.after(&self.org, self.cursor, REPLAY_PAGE).await {
             Ok(events) => events,
             Err(e) => {
                 tracing::warn!(org = %self.org, error = %e, "sse replay failed; closing");

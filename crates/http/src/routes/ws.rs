@@ -32,6 +32,9 @@ pub struct Params {
 /// Close code for a connection cut off because it fell behind ("try again later").
 const CLOSE_TOO_SLOW: u16 = 1013;
 
+/// Each connection's read buffer: room for any action a client sends in one read.
+const READ_BUFFER: usize = 1024;
+
 /// The close of every connection when the process stops (1001, "going away"): the
 /// client reconnects, to the next process, and catches up from its last id.
 const CLOSE_STOPPING: CloseFrame = CloseFrame {
@@ -53,10 +56,11 @@ pub async fn upgrade(
             // Taken before the answer, so a stop from here on reaches the session.
             let stopping = state.shutdown.watch();
             // Small buffers: tungstenite's defaults (128 KiB each way) made an idle
-            // connection cost ~115 KiB; clients send small frames, and every event is
-            // written at once.
+            // connection cost ~115 KiB. Its read buffer is allocated and filled up
+            // front, so its size is paid by every idle connection; client frames are
+            // small (one that is not grows it), and every event is written at once.
             ws.max_message_size(MAX_CLIENT_MESSAGE)
-                .read_buffer_size(4 * 1024)
+                .read_buffer_size(READ_BUFFER)
                 .write_buffer_size(0)
                 .on_upgrade(move |socket| session(state, who, socket, stopping).instrument(span))
         }
@@ -76,11 +80,14 @@ async fn session(state: AppState, who: Principal, socket: WebSocket, stopping: S
         WsDelivery::Hub => Source::Hub(state.hub.subscribe(&who.org)),
         WsDelivery::Management => Source::Outbox(state.sockets.open(conn.id.clone())),
     };
-    match app::ws::register(&state.ports, &conn, &who).await {
+    // What runs once (registering here, answering an action below) is boxed: a
+    // session's future is as big as its biggest await, and 10,000 idle sessions would
+    // each keep room for it.
+    match Box::pin(app::ws::register(&state.ports, &conn, &who)).await {
         Err(e) if e.kind == ErrorKind::Unauthenticated => {
             // Revoked while connecting.
             tracing::info!("websocket of a revoked member; closing");
-            close_revoked(socket).await;
+            Box::pin(close_revoked(socket)).await;
         }
         Ok(()) => {
             tracing::info!("websocket connected");
@@ -210,7 +217,7 @@ impl Session<'_> {
                     Next::End => return,
                     Next::Revoked => {
                         tracing::info!("websocket of a revoked member; closing");
-                        close_revoked(socket).await;
+                        Box::pin(close_revoked(socket)).await;
                         return;
                     }
                     Next::Close(close) => {
@@ -221,7 +228,7 @@ impl Session<'_> {
                 },
                 m = socket.recv() => {
                     let reply = match m {
-                        Some(Ok(Message::Text(text))) => self.answer(&text).await,
+                        Some(Ok(Message::Text(text))) => Box::pin(self.answer(&text)).await,
                         Some(Ok(Message::Binary(_))) => ws::Refusal::new(
                             None,
                             "bad_request",

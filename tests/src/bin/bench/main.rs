@@ -7,6 +7,7 @@
 //! bounded in count and time. `make bench` runs it in the `gateway` profile.
 //!
 //! Options (environment): `BENCH_FANOUT` (subscriber counts, default `1000,10000`),
+//! `BENCH_TRANSPORTS` (`sse,ws`),
 //! `BENCH_EVENTS` (50), `BENCH_INGEST_SECONDS` (10), `BENCH_BALLS` (200),
 //! `BENCH_BIDDERS` (200), `BENCH_AUCTION_SECONDS` (30), `BENCH_INGEST_RATE` (5000) and
 //! `BENCH_PACED_SECONDS` (30) for the paced ingest, `BENCH_FLOOR_BYTES` (512),
@@ -17,9 +18,9 @@
 
 mod floor;
 mod peer;
+mod raw_ws;
 
 use anyhow::{Context, Result, bail};
-use futures_util::StreamExt;
 use pitchside_tests::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -201,7 +202,7 @@ async fn sse_subscriber(
     Ok(got)
 }
 
-/// A WebSocket subscriber: records when each event arrives.
+/// A lean WebSocket subscriber: records when each event arrives.
 async fn ws_subscriber(
     addr: String,
     token: String,
@@ -210,24 +211,20 @@ async fn ws_subscriber(
     want: usize,
     patience: Duration,
 ) -> Result<Seen> {
-    let mut ws = ws_connect(&addr, Some(&token))
-        .await
-        .map_err(|code| anyhow::anyhow!("WebSocket refused: {code}"))?;
+    let mut ws = raw_ws::WsConn::open(&addr, &token).await?;
     drop(permit);
     ready.wait().await;
     let mut got = Vec::with_capacity(want);
     let deadline = Instant::now() + patience;
     while got.len() < want {
         let left = deadline.saturating_duration_since(Instant::now());
-        match tokio::time::timeout(left, ws.next()).await {
-            Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t)))) => {
-                let now = Instant::now();
-                if let Some((org, i)) = wamid_key(&t) {
-                    got.push((i, now, org));
-                }
-            }
-            Ok(Some(Ok(_))) => {}
-            _ => break,
+        let Ok(text) = tokio::time::timeout(left, ws.next_text()).await else {
+            break;
+        };
+        let Some(text) = text? else { break };
+        let now = Instant::now();
+        if let Some((org, i)) = wamid_key(text) {
+            got.push((i, now, org));
         }
     }
     Ok(got)
@@ -1417,21 +1414,24 @@ async fn main() -> Result<()> {
         .filter(|d| !d.is_empty());
     let server_cpu = pinned.then_some("0");
 
+    let gateway = |dir: std::path::PathBuf| async move {
+        Gateway::start_on(
+            server_cpu,
+            &dir,
+            &[
+                ("RUST_LOG", "error"),
+                ("PITCHSIDE_SUBSCRIBER_BUFFER", "1024"),
+                // The race measures the server, not the per-connection politeness limit.
+                ("PITCHSIDE_WS_RATE", "10000"),
+                ("PITCHSIDE_WS_BURST", "10000"),
+                // The fan-out's subscribers are one member's: the per-member cap is lifted.
+                ("PITCHSIDE_SSE_MAX_STREAMS_PER_USER", "100000"),
+            ],
+        )
+        .await
+    };
     let dir = tempfile::tempdir()?;
-    let gw = Gateway::start_on(
-        server_cpu,
-        dir.path(),
-        &[
-            ("RUST_LOG", "error"),
-            ("PITCHSIDE_SUBSCRIBER_BUFFER", "1024"),
-            // The race measures the server, not the per-connection politeness limit.
-            ("PITCHSIDE_WS_RATE", "10000"),
-            ("PITCHSIDE_WS_BURST", "10000"),
-            // The fan-out's subscribers are one member's: the per-member cap is lifted.
-            ("PITCHSIDE_SSE_MAX_STREAMS_PER_USER", "100000"),
-        ],
-    )
-    .await?;
+    let gw = gateway(dir.path().to_path_buf()).await?;
     seed(&gw).await?;
     let pitchside = Server::of(&gw)?;
     let started = Instant::now();
@@ -1439,17 +1439,27 @@ async fn main() -> Result<()> {
     eprintln!("bench: scoring");
     let score = scoring(&gw, balls).await?;
     let mut rounds = Vec::new();
-    for (round, &n) in fanouts.iter().enumerate() {
-        for transport in ["sse", "ws"] {
-            // A fresh organization a round, so its log starts at 1.
-            let org = format!("org-f{round}{transport}");
-            let phone = format!(
-                "90000000001{round}{}",
-                if transport == "sse" { 1 } else { 2 }
-            );
-            gw.seed_org(&org, &phone, WA).await?;
+    let transports: Vec<String> = std::env::var("BENCH_TRANSPORTS")
+        .unwrap_or_else(|_| "sse,ws".into())
+        .split(',')
+        .filter(|t| ["sse", "ws"].contains(t))
+        .map(str::to_string)
+        .collect();
+    for &n in &fanouts {
+        for transport in transports
+            .iter()
+            .map(|t| if t == "sse" { "sse" } else { "ws" })
+        {
+            // A fresh process a round: memory the last round freed but the allocator
+            // kept would otherwise count as this round's connections costing nothing.
+            let dir = tempfile::tempdir()?;
+            let gw = gateway(dir.path().to_path_buf()).await?;
+            seed(&gw).await?;
+            let (org, phone) = ("org-f", "900000000001");
+            gw.seed_org(org, phone, WA).await?;
             eprintln!("bench: fan-out {transport} x{n}");
-            rounds.push(fanout(&pitchside, transport, n, events, &org, &phone).await?);
+            rounds.push(fanout(&Server::of(&gw)?, transport, n, events, org, phone).await?);
+            gw.kill().await?;
         }
     }
     eprintln!("bench: ingest");
