@@ -461,8 +461,9 @@ struct Ingest {
     live: u64,
     /// From the webhook POST to the live subscriber's receipt.
     delivery: Stats,
-    /// Acknowledged webhooks in the log once the worker drained the queue (Pitchside).
-    durable: Option<u64>,
+    /// Pitchside's, once the worker drained the queue: the run's distinct messages in
+    /// the log, and those there twice.
+    durable: Option<(u64, u64)>,
     cpu: Cpu,
 }
 
@@ -598,7 +599,7 @@ async fn ingest(
         .collect();
     let live = delivery.len() as u64;
     let durable = match gw {
-        Some(gw) => Some(durable_count(gw, &t, acked).await?),
+        Some(gw) => Some(durable_count(gw, &t, acked, tag).await?),
         None => None,
     };
     Ok(Ingest {
@@ -614,25 +615,36 @@ async fn ingest(
     })
 }
 
-/// Every acknowledged webhook becomes one event in org C's log once the worker has
-/// drained the queue (bounded: it must keep making progress).
-async fn durable_count(gw: &Gateway, t: &str, acked: u64) -> Result<u64> {
-    let (mut delivered, mut after, mut idle_since) = (0u64, 0u64, Instant::now());
-    while delivered < acked && idle_since.elapsed() < Duration::from_secs(30) {
+/// Every acknowledged webhook of this run (its `tag`) becomes one event in org C's log
+/// once the worker has drained the queue (bounded: it must keep making progress).
+/// Answers the run's distinct messages in the log, and how many were there twice.
+async fn durable_count(gw: &Gateway, t: &str, acked: u64, tag: &str) -> Result<(u64, u64)> {
+    let mine = format!("\"wamid.org-c.{tag}.");
+    let mut seen = std::collections::HashSet::new();
+    let (mut twice, mut after, mut idle_since) = (0u64, 0u64, Instant::now());
+    while (seen.len() as u64) < acked && idle_since.elapsed() < Duration::from_secs(30) {
         let page = gw.catch_up(t, &format!("after={after}&limit=1000")).await?;
-        let n = page["data"].as_array().map_or(0, Vec::len) as u64;
-        if n == 0 {
+        let events = page["data"].as_array().cloned().unwrap_or_default();
+        if events.is_empty() {
             tokio::time::sleep(Duration::from_millis(200)).await;
             continue;
         }
-        delivered += n;
+        for e in &events {
+            let text = e.to_string();
+            if text.contains(&mine)
+                && let Some((_, i)) = wamid_key(&text)
+                && !seen.insert(i)
+            {
+                twice += 1;
+            }
+        }
         after = page["next"]
             .as_str()
             .and_then(|s| s.parse().ok())
             .unwrap_or(after);
         idle_since = Instant::now();
     }
-    Ok(delivered)
+    Ok((seen.len() as u64, twice))
 }
 
 async fn scoring(gw: &Gateway, balls: u32) -> Result<Stats> {
@@ -1561,8 +1573,8 @@ async fn main() -> Result<()> {
             ing.acked,
             ing.delivery.p50,
             ing.delivery.p99,
-            ing.durable.map_or(String::new(), |d| format!(
-                "; in the log once drained {d}/{}",
+            ing.durable.map_or(String::new(), |(d, twice)| format!(
+                "; in the log once drained {d}/{}, {twice} twice",
                 ing.acked
             )),
             ing.cpu.load_note(),
@@ -1635,7 +1647,7 @@ async fn main() -> Result<()> {
                    "seconds": ing.seconds, "ackedPerSecond": ing.acked as f64 / ing.seconds,
                    "p50": ing.latency.p50, "p99": ing.latency.p99, "deliveredLive": ing.live,
                    "deliveryP50": ing.delivery.p50, "deliveryP99": ing.delivery.p99,
-                   "durable": ing.durable, "loadGeneratorShare": ing.cpu.load_share()})).collect::<Vec<_>>(),
+                   "durable": ing.durable.map(|d| d.0), "durableTwice": ing.durable.map(|d| d.1), "loadGeneratorShare": ing.cpu.load_share()})).collect::<Vec<_>>(),
         "floor": floors.iter().map(|f| json!({"sockets": f.sockets, "bytes": f.bytes,
                    "usPerWrite": f.per_write_us, "lastSocketP50": f.last_p50_ms})).collect::<Vec<_>>(),
         "auction": {"bidders": race.bidders, "seconds": race.seconds, "validated": race.validated,
