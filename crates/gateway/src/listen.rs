@@ -8,11 +8,10 @@
 //!
 //! A connection that opens with a stream's request (`GET /sse/events`, `GET /ws`) is
 //! served on a runtime of its own threads (an event stream without hyper, in
-//! `event_stream`). An event to 10,000 subscribers wakes 10,000
-//! tasks at once; on one runtime a webhook that arrives meanwhile queues behind all of
-//! them, and its acknowledgement waits for the whole fan-out. On threads of their own
-//! the kernel's scheduler interleaves the two, and a request is answered while the
-//! fan-out goes on.
+//! `event_stream`). An event to 10,000 subscribers wakes 10,000 tasks at once; on one
+//! runtime a webhook that arrives meanwhile queues behind all of them, and its
+//! acknowledgement waits for the whole fan-out. On threads of their own the kernel's
+//! scheduler interleaves the two, and a request is answered while the fan-out goes on.
 
 use axum::Router;
 use axum::body::Body;
