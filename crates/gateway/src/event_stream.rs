@@ -16,7 +16,7 @@ use axum::extract::ConnectInfo;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode, Version};
 use http_body_util::BodyExt;
-use std::io::IoSlice;
+use std::io::{IoSlice, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -28,16 +28,17 @@ use tower::ServiceExt;
 const MAX_HEAD: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
 
-/// Serves the connection's one request; `stopping` is held until the connection ends.
+/// Serves the connection's one request; `_stopping` is held until the connection ends
+/// (the accept loop's stop waits for every connection's to go).
 pub async fn serve(
     mut tcp: TcpStream,
     remote: SocketAddr,
     app: Router,
     permit: OwnedSemaphorePermit,
     header_timeout: Duration,
-    stopping: watch::Receiver<()>,
+    _stopping: watch::Receiver<()>,
 ) {
-    let req = match tokio::time::timeout(header_timeout, read_head(&tcp)).await {
+    let mut req = match tokio::time::timeout(header_timeout, read_head(&tcp)).await {
         Ok(Ok(req)) => req,
         Ok(Err(refusal)) => return refuse(&mut tcp, refusal).await,
         Err(_) => return refuse(&mut tcp, StatusCode::REQUEST_TIMEOUT).await,
@@ -45,14 +46,12 @@ pub async fn serve(
     // The first request arrived: from here on this is a live connection.
     drop(permit);
     let http10 = req.version() == Version::HTTP_10;
-    let mut req = req;
     req.extensions_mut().insert(ConnectInfo(remote));
     // Boxed: the router's future is needed once, and the task lives for hours.
     let Ok(resp) = Box::pin(app.oneshot(req)).await;
     if let Err(e) = answer(&mut tcp, resp, http10).await {
         tracing::trace!(error = %e, %remote, "event stream ended");
     }
-    drop(stopping);
 }
 
 /// Reads and parses a request's head; its body, if any, is never read (the connection
@@ -61,10 +60,10 @@ async fn read_head(tcp: &TcpStream) -> Result<Request<Body>, StatusCode> {
     let mut buf = Vec::with_capacity(1024);
     loop {
         tcp.readable().await.map_err(|_| StatusCode::BAD_REQUEST)?;
-        let mut chunk = [0u8; 2048];
-        match tcp.try_read(&mut chunk) {
+        buf.reserve(2048);
+        match tcp.try_read_buf(&mut buf) {
             Ok(0) => return Err(StatusCode::BAD_REQUEST),
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            Ok(_) => {}
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
             Err(_) => return Err(StatusCode::BAD_REQUEST),
         }
@@ -106,13 +105,9 @@ fn build(parsed: &httparse::Request<'_, '_>) -> Result<Request<Body>, StatusCode
 
 /// Answers a request that could not be read, as an HTTP server would, and closes.
 async fn refuse(tcp: &mut TcpStream, status: StatusCode) {
-    let head = format!(
-        "HTTP/1.1 {} {}\r\nconnection: close\r\ncontent-length: 0\r\ndate: {}\r\n\r\n",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or(""),
-        httpdate::fmt_http_date(std::time::SystemTime::now()),
-    );
-    let _ = tcp.write_all(head.as_bytes()).await;
+    let _ = tcp
+        .write_all(&head(status, &HeaderMap::new(), Some(0), false))
+        .await;
     let _ = tcp.shutdown().await;
 }
 
@@ -196,8 +191,14 @@ async fn send(tcp: &mut TcpStream, data: Bytes, chunked: bool) -> std::io::Resul
     if !chunked {
         return tcp.write_all(&data).await;
     }
-    let size = format!("{:x}\r\n", data.len());
-    let parts: [&[u8]; 3] = [size.as_bytes(), &data, b"\r\n"];
+    // The chunk's size line, formatted on the stack: this runs once per subscriber
+    // per event.
+    let mut line = [0u8; 18];
+    let mut rest = &mut line[..];
+    write!(rest, "{:x}\r\n", data.len())?;
+    let left = rest.len();
+    let size = line.len() - left;
+    let parts: [&[u8]; 3] = [&line[..size], &data, b"\r\n"];
     let mut written = match tcp.try_write_vectored(&parts.map(IoSlice::new)) {
         Ok(n) => n,
         Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => 0,

@@ -18,16 +18,15 @@
 
 mod floor;
 mod peer;
-mod raw_ws;
+mod raw;
 
 use anyhow::{Context, Result, bail};
 use pitchside_tests::*;
+use raw::SseConn;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 use tokio::sync::Mutex;
 
 const PHONE_B: &str = "900000000000002";
@@ -104,64 +103,6 @@ fn wamid_key(text: &str) -> Option<(String, u64)> {
     }
 }
 
-/// One raw SSE connection (chunked HTTP/1.1, as both servers answer).
-struct SseConn {
-    r: BufReader<TcpStream>,
-    line: String,
-    chunk: Vec<u8>,
-}
-
-impl SseConn {
-    async fn open(addr: &str, token: &str, query: &str, last_id: Option<u64>) -> Result<SseConn> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        let resume = last_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
-        let req = format!(
-            "GET /sse/events{query} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n{resume}\r\n"
-        );
-        let mut r = BufReader::new(stream);
-        r.get_mut().write_all(req.as_bytes()).await?;
-        let mut line = String::new();
-        r.read_line(&mut line).await?;
-        if !line.contains(" 200 ") {
-            bail!("SSE answered {line:?}");
-        }
-        loop {
-            line.clear();
-            r.read_line(&mut line).await?;
-            if line == "\r\n" || line.is_empty() {
-                break;
-            }
-        }
-        Ok(SseConn {
-            r,
-            line,
-            chunk: Vec::new(),
-        })
-    }
-
-    /// The next chunk's text, or None when the stream ended.
-    async fn next_chunk(&mut self) -> Result<Option<&str>> {
-        loop {
-            // Chunked transfer: a hex size line, the bytes, CRLF.
-            self.line.clear();
-            if self.r.read_line(&mut self.line).await? == 0 {
-                return Ok(None);
-            }
-            let size = usize::from_str_radix(self.line.trim(), 16).unwrap_or(0);
-            if size == 0 {
-                if self.line.trim().is_empty() {
-                    continue;
-                }
-                return Ok(None);
-            }
-            self.chunk.resize(size + 2, 0);
-            self.r.read_exact(&mut self.chunk).await?;
-            return Ok(Some(std::str::from_utf8(&self.chunk[..size]).unwrap_or("")));
-        }
-    }
-}
-
 /// The last `id:` of an SSE chunk, for resuming.
 fn last_sse_id(text: &str) -> Option<u64> {
     text.lines()
@@ -211,7 +152,7 @@ async fn ws_subscriber(
     want: usize,
     patience: Duration,
 ) -> Result<Seen> {
-    let mut ws = raw_ws::WsConn::open(&addr, &token).await?;
+    let mut ws = raw::WsConn::open(&addr, &token).await?;
     drop(permit);
     ready.wait().await;
     let mut got = Vec::with_capacity(want);
@@ -1261,68 +1202,43 @@ fn side_by_side(rounds: &[Fanout], seed: &[Fanout], ingests: &[Ingest], floors: 
             ratio(p, f)
         );
     };
-    // Each fan-out row: its label, the figure of a round, and the floor's, if it has one.
+    // Each fan-out row: its label (`{t}` the transport), the figure of a round, and the
+    // floor's, if it has one.
     type Figure = fn(&Fanout) -> f64;
     type FloorFigure = Option<fn(&floor::Floor) -> f64>;
-    const SSE: [(&str, Figure, FloorFigure, &str); 6] = [
+    const ROWS: [(&str, Figure, FloorFigure, &str); 6] = [
         (
-            "SSE subscribers: delivery p50",
+            "{t} subscribers: delivery p50",
             |f| f.latency.p50,
             None,
             "ms",
         ),
         (
-            "SSE subscribers: delivery p99",
+            "{t} subscribers: delivery p99",
             |f| f.latency.p99,
             None,
             "ms",
         ),
         (
-            "SSE: time to the last subscriber, p50",
+            "{t}: time to the last subscriber, p50",
             |f| f.last_subscriber_p50,
             Some(|f| f.last_p50_ms),
             "ms",
         ),
         (
-            "SSE: server CPU per delivered event",
+            "{t}: server CPU per delivered event",
             Fanout::server_us_per_delivery,
             Some(|f| f.per_write_us),
             "µs",
         ),
         (
-            "SSE: webhook ack p99 while fanning out",
+            "{t}: webhook ack p99 while fanning out",
             |f| f.ack.p99,
             None,
             "ms",
         ),
         (
-            "SSE: resident memory per idle connection",
-            |f| f.rss_per_conn_kib,
-            None,
-            "KiB",
-        ),
-    ];
-    const WS: [(&str, Figure, FloorFigure, &str); 4] = [
-        (
-            "WebSocket subscribers: delivery p50",
-            |f| f.latency.p50,
-            None,
-            "ms",
-        ),
-        (
-            "WebSocket subscribers: delivery p99",
-            |f| f.latency.p99,
-            None,
-            "ms",
-        ),
-        (
-            "WebSocket: server CPU per delivered event",
-            Fanout::server_us_per_delivery,
-            Some(|f| f.per_write_us),
-            "µs",
-        ),
-        (
-            "WebSocket: resident memory per idle connection",
+            "{t}: resident memory per idle connection",
             |f| f.rss_per_conn_kib,
             None,
             "KiB",
@@ -1335,17 +1251,17 @@ fn side_by_side(rounds: &[Fanout], seed: &[Fanout], ingests: &[Ingest], floors: 
     ns.dedup();
     for n in ns {
         let fl = floors.iter().find(|f| f.sockets == n);
-        let rows = [
-            (SSE.as_slice(), find(rounds, "sse", n), find(seed, "sse", n)),
-            (WS.as_slice(), find(rounds, "ws", n), None),
+        let transports = [
+            ("SSE", find(rounds, "sse", n), find(seed, "sse", n)),
+            ("WebSocket", find(rounds, "ws", n), None),
         ];
-        for (figures, p, s) in rows {
+        for (t, p, s) in transports {
             if p.is_none() && s.is_none() {
                 continue;
             }
-            for (label, figure, floor_figure, unit) in figures {
+            for (label, figure, floor_figure, unit) in &ROWS {
                 row(
-                    format!("{n} {label}"),
+                    format!("{n} {}", label.replace("{t}", t)),
                     p.map(figure),
                     s.map(figure),
                     fl.zip(*floor_figure).map(|(f, g)| g(f)),
@@ -1451,17 +1367,13 @@ async fn main() -> Result<()> {
     eprintln!("bench: scoring");
     let score = scoring(&gw, balls).await?;
     let mut rounds = Vec::new();
-    let transports: Vec<String> = std::env::var("BENCH_TRANSPORTS")
-        .unwrap_or_else(|_| "sse,ws".into())
-        .split(',')
-        .filter(|t| ["sse", "ws"].contains(t))
-        .map(str::to_string)
+    let wanted = std::env::var("BENCH_TRANSPORTS").unwrap_or_else(|_| "sse,ws".into());
+    let transports: Vec<&'static str> = ["sse", "ws"]
+        .into_iter()
+        .filter(|t| wanted.split(',').any(|w| w == *t))
         .collect();
     for &n in &fanouts {
-        for transport in transports
-            .iter()
-            .map(|t| if t == "sse" { "sse" } else { "ws" })
-        {
+        for &transport in &transports {
             // A fresh process a round: memory the last round freed but the allocator
             // kept would otherwise count as this round's connections costing nothing.
             let dir = tempfile::tempdir()?;

@@ -1,5 +1,6 @@
-//! A lean WebSocket subscriber for the fan-out rounds: one raw connection read through
-//! one small buffer, frames parsed in place. A full client library costs about twice
+//! The load generator's raw connections: an SSE stream whose chunks are read as they
+//! come, and a lean WebSocket subscriber, one raw connection read through one small
+//! buffer, frames parsed in place. A full client library costs about twice
 //! the server's CPU per delivered frame, and a load generator that needs more than its
 //! core measures itself as much as the server.
 
@@ -13,6 +14,76 @@ const CLOSE: u8 = 0x8;
 const PING: u8 = 0x9;
 const PONG: u8 = 0xA;
 
+/// Sends `req` on a new connection (no Nagle delay) and reads the answer's head; fails
+/// unless its status is `status`. Answers the connection, positioned at the body.
+pub async fn request(addr: &str, req: &str, status: u16) -> Result<BufReader<TcpStream>> {
+    let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let mut r = BufReader::new(stream);
+    r.get_mut().write_all(req.as_bytes()).await?;
+    let mut line = String::new();
+    r.read_line(&mut line).await?;
+    if !line.contains(&format!(" {status} ")) {
+        bail!("{req:.30}… answered {line:?}");
+    }
+    loop {
+        line.clear();
+        if r.read_line(&mut line).await? == 0 {
+            bail!("closed before the end of the answer's head");
+        }
+        if line == "\r\n" {
+            return Ok(r);
+        }
+    }
+}
+
+/// One raw SSE connection (chunked HTTP/1.1, as both servers answer).
+pub struct SseConn {
+    r: BufReader<TcpStream>,
+    line: String,
+    chunk: Vec<u8>,
+}
+
+impl SseConn {
+    pub async fn open(
+        addr: &str,
+        token: &str,
+        query: &str,
+        last_id: Option<u64>,
+    ) -> Result<SseConn> {
+        let resume = last_id.map_or(String::new(), |id| format!("Last-Event-ID: {id}\r\n"));
+        let req = format!(
+            "GET /sse/events{query} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nAccept: text/event-stream\r\n{resume}\r\n"
+        );
+        Ok(SseConn {
+            r: request(addr, &req, 200).await?,
+            line: String::new(),
+            chunk: Vec::new(),
+        })
+    }
+
+    /// The next chunk's text, or None when the stream ended.
+    pub async fn next_chunk(&mut self) -> Result<Option<&str>> {
+        loop {
+            // Chunked transfer: a hex size line, the bytes, CRLF.
+            self.line.clear();
+            if self.r.read_line(&mut self.line).await? == 0 {
+                return Ok(None);
+            }
+            let size = usize::from_str_radix(self.line.trim(), 16).unwrap_or(0);
+            if size == 0 {
+                if self.line.trim().is_empty() {
+                    continue;
+                }
+                return Ok(None);
+            }
+            self.chunk.resize(size + 2, 0);
+            self.r.read_exact(&mut self.chunk).await?;
+            return Ok(Some(std::str::from_utf8(&self.chunk[..size]).unwrap_or("")));
+        }
+    }
+}
+
 pub struct WsConn {
     r: BufReader<TcpStream>,
     message: Vec<u8>,
@@ -22,8 +93,6 @@ pub struct WsConn {
 impl WsConn {
     /// Opens `/ws` with a bearer token; fails unless the server switches protocols.
     pub async fn open(addr: &str, token: &str) -> Result<WsConn> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
         // The key is any 16 bytes in base64; the server's accept value is not checked,
         // since the server under test is the one being measured, not trusted.
         let req = format!(
@@ -31,24 +100,8 @@ impl WsConn {
              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
              Authorization: Bearer {token}\r\n\r\n"
         );
-        let mut r = BufReader::new(stream);
-        r.get_mut().write_all(req.as_bytes()).await?;
-        let mut line = String::new();
-        r.read_line(&mut line).await?;
-        if !line.contains(" 101 ") {
-            bail!("WebSocket answered {line:?}");
-        }
-        loop {
-            line.clear();
-            if r.read_line(&mut line).await? == 0 {
-                bail!("WebSocket closed during the handshake");
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
         Ok(WsConn {
-            r,
+            r: request(addr, &req, 101).await?,
             message: Vec::new(),
             frame: Vec::new(),
         })
