@@ -4,7 +4,7 @@
 use super::dynamo::unavailable;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::MessageSystemAttributeName;
+use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use pitchside_core::ports::*;
 use std::time::Duration;
 
@@ -61,6 +61,29 @@ impl SqsQueue {
             })
             .collect())
     }
+
+    /// The queue's `Approximate*` counts, in the order asked.
+    async fn counts<const N: usize>(
+        &self,
+        url: &str,
+        names: [QueueAttributeName; N],
+    ) -> StoreResult<[u64; N]> {
+        let out = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .set_attribute_names(Some(names.to_vec()))
+            .send()
+            .await
+            .map_err(unavailable)?;
+        let attributes = out.attributes();
+        Ok(names.map(|name| {
+            attributes
+                .and_then(|a| a.get(&name))
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        }))
+    }
 }
 
 #[async_trait]
@@ -114,6 +137,35 @@ impl Queue for SqsQueue {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+
+    async fn depth(&self) -> StoreResult<QueueDepth> {
+        let [visible, in_flight, delayed] = self
+            .counts(
+                &self.url,
+                [
+                    QueueAttributeName::ApproximateNumberOfMessages,
+                    QueueAttributeName::ApproximateNumberOfMessagesNotVisible,
+                    QueueAttributeName::ApproximateNumberOfMessagesDelayed,
+                ],
+            )
+            .await?;
+        let dead = match &self.dead_letter_url {
+            Some(url) => {
+                let [dead] = self
+                    .counts(url, [QueueAttributeName::ApproximateNumberOfMessages])
+                    .await?;
+                dead
+            }
+            None => 0,
+        };
+        Ok(QueueDepth {
+            visible,
+            in_flight,
+            delayed,
+            dead,
+            oldest: None,
+        })
     }
 
     /// Peeks at the dead-letter queue (visibility 0: nothing is taken off it).

@@ -37,6 +37,7 @@ pub const WS_BURST: &str = "PITCHSIDE_WS_BURST";
 pub const HEADER_TIMEOUT_SECONDS: &str = "PITCHSIDE_HEADER_TIMEOUT_SECONDS";
 pub const MAX_PENDING_CONNECTIONS: &str = "PITCHSIDE_MAX_PENDING_CONNECTIONS";
 pub const SECRETS_REFRESH_SECONDS: &str = "PITCHSIDE_SECRETS_REFRESH_SECONDS";
+pub const METRICS: &str = "PITCHSIDE_METRICS";
 
 /// A setting that stops start-up, named so the operator knows what to fix. The value is
 /// never repeated: it may be a secret.
@@ -249,6 +250,9 @@ pub struct Settings {
     /// The origins whose pages may call the gateway from a browser, with credentials
     /// (`scheme://host[:port]`); none by default, and never `*`.
     pub cors_origins: Vec<String>,
+    /// `PITCHSIDE_METRICS`: `on` (the default) records the metrics (`/metrics` in the
+    /// gateway, EMF in a Lambda); `off` records none (the benchmark's baseline).
+    pub metrics: bool,
 }
 
 /// Development values that `--demo` supplies for whatever the environment leaves unset.
@@ -424,6 +428,11 @@ impl Settings {
             cors_origins: match get(CORS_ORIGINS) {
                 None => Vec::new(),
                 Some(list) => origins(&list).map_err(|problem| bad(CORS_ORIGINS, problem))?,
+            },
+            metrics: match get(METRICS).as_deref().map(str::trim) {
+                None | Some("on") => true,
+                Some("off") => false,
+                Some(_) => return Err(bad(METRICS, "must be `on` or `off`")),
             },
         })
     }
@@ -631,6 +640,7 @@ mod tests {
         assert_eq!(s.sse.lifetime, Duration::from_secs(300));
         assert_eq!(s.sse.follow, SseFollow::Hub);
         assert_eq!(s.subscriber_buffer, 1024);
+        assert!(s.metrics, "metrics are on by default");
         let cases = [
             (SSE_HEARTBEAT_SECONDS, "16"),
             (SSE_POLL_MS, "5"),
@@ -638,6 +648,7 @@ mod tests {
             (SSE_FOLLOW, "push"),
             (SSE_MAX_STREAMS_PER_USER, "0"),
             (SUBSCRIBER_BUFFER, "2"),
+            (METRICS, "yes"),
         ];
         for (name, value) in cases {
             let mut pairs = complete();

@@ -6,5 +6,6 @@ pub mod app;
 pub mod clock;
 pub mod config;
 pub mod live;
+pub mod metrics;
 pub mod ports;
 pub mod secrets;

@@ -61,6 +61,8 @@ pub const DEFAULT_RING: usize = 1024;
 
 pub struct Hub {
     ring: usize,
+    /// What times a push from its event's append.
+    clock: Arc<dyn crate::clock::Clock>,
     orgs: Mutex<HashMap<OrganizationId, broadcast::Sender<Arc<Frame>>>>,
 }
 
@@ -68,6 +70,7 @@ impl Hub {
     pub fn new(ring: usize) -> Hub {
         Hub {
             ring: ring.max(1),
+            clock: Arc::new(crate::clock::SystemClock),
             orgs: Mutex::new(HashMap::new()),
         }
     }
@@ -110,6 +113,10 @@ impl Pusher for Hub {
     async fn publish(&self, event: &Event) -> StoreResult<()> {
         if self.subscribers(&event.organization_id) > 0 {
             self.send(&event.organization_id, Arc::new(Frame::new(event)));
+            crate::metrics::append_to_push(crate::metrics::between(
+                event.timestamp,
+                self.clock.now(),
+            ));
         }
         Ok(())
     }

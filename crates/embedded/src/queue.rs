@@ -6,7 +6,7 @@
 use super::db::{Cached, Db, unavailable};
 use async_trait::async_trait;
 use chrono::Utc;
-use pitchside_core::ports::{DeadLetter, Queue, Received, StoreResult};
+use pitchside_core::ports::{DeadLetter, Queue, QueueDepth, Received, StoreResult};
 use rusqlite::params;
 use std::sync::Arc;
 use std::time::Duration;
@@ -89,7 +89,7 @@ impl SqliteQueue {
                 // Redrive: what was received max_receives times and is visible again has
                 // failed for good. (Found through the receive-count index: a deep queue
                 // of fresh messages costs nothing here.)
-                tx.run(
+                let dead = tx.run(
                     "INSERT INTO dead_letters (message_id, body, receive_count, dead_ms)
                      SELECT message_id, body, receive_count, ?1 FROM queue
                      WHERE seq IN (SELECT seq FROM queue WHERE receive_count >= ?2 AND visible_ms <= ?1)
@@ -128,9 +128,15 @@ impl SqliteQueue {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(unavailable)?;
                 got.sort_by_key(|(seq, _)| *seq);
-                Ok(got.into_iter().map(|(_, r)| r).collect())
+                Ok((dead, got.into_iter().map(|(_, r)| r).collect()))
             })
             .await
+            .map(|(dead, got)| {
+                if dead > 0 {
+                    pitchside_core::metrics::dead_lettered(dead as u64);
+                }
+                got
+            })
     }
 }
 
@@ -179,6 +185,46 @@ impl Queue for SqliteQueue {
                 tx.run("DELETE FROM queue WHERE receipt = ?1", params![receipt])
                     .map_err(unavailable)?;
                 Ok(())
+            })
+            .await
+    }
+
+    async fn depth(&self) -> StoreResult<QueueDepth> {
+        self.db
+            .read(|tx| {
+                let now = Utc::now().timestamp_millis();
+                // A visible message has waited since its `visible_ms`: since it was
+                // sent, or since its last receive's visibility timeout ran out.
+                let (visible, in_flight, delayed, oldest) = tx
+                    .query_row(
+                        "SELECT count(*) FILTER (WHERE visible_ms <= ?1),
+                                count(*) FILTER (WHERE visible_ms > ?1 AND receipt IS NOT NULL),
+                                count(*) FILTER (WHERE visible_ms > ?1 AND receipt IS NULL),
+                                min(visible_ms) FILTER (WHERE visible_ms <= ?1)
+                         FROM queue",
+                        params![now],
+                        |r| {
+                            Ok((
+                                r.get::<_, u64>(0)?,
+                                r.get::<_, u64>(1)?,
+                                r.get::<_, u64>(2)?,
+                                r.get::<_, Option<i64>>(3)?,
+                            ))
+                        },
+                    )
+                    .map_err(unavailable)?;
+                let dead = tx
+                    .query_row("SELECT count(*) FROM dead_letters", [], |r| r.get::<_, u64>(0))
+                    .map_err(unavailable)?;
+                Ok(QueueDepth {
+                    visible,
+                    in_flight,
+                    delayed,
+                    dead,
+                    oldest: oldest.map(|t| {
+                        Duration::from_millis(u64::try_from(now - t).unwrap_or_default())
+                    }),
+                })
             })
             .await
     }

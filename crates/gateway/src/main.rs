@@ -8,6 +8,7 @@ mod aws_push;
 mod demo;
 mod event_stream;
 mod listen;
+mod metrics;
 mod serve;
 mod simulate;
 mod worker;

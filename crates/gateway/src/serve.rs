@@ -40,6 +40,13 @@ pub async fn run(demo_mode: bool) -> Result<()> {
     }
     .context("invalid configuration")?;
 
+    // Before anything records: the hot paths take their handles on first use.
+    let metrics = settings
+        .metrics
+        .then(crate::metrics::install)
+        .transpose()
+        .context("installing the metrics recorder")?;
+
     let listener = tokio::net::TcpListener::bind(settings.addr)
         .await
         .with_context(|| format!("{}: cannot listen on {}", config::ADDR, settings.addr))?;
@@ -110,7 +117,8 @@ pub async fn run(demo_mode: bool) -> Result<()> {
         header_timeout: state.settings.header_timeout,
         max_pending: state.settings.max_pending_connections,
     };
-    let app = routes::router(state.clone()).layer(cors(&state.settings.cors_origins)?);
+    let own = metrics.map(crate::metrics::routes).unwrap_or_default();
+    let app = routes::router_with(state.clone(), own).layer(cors(&state.settings.cors_origins)?);
     let shutdown = state.shutdown.clone();
     let streams = tokio::runtime::Builder::new_multi_thread()
         .thread_name("pitchside-streams")

@@ -16,6 +16,7 @@ macro_rules! queue_tests {
                 a_message_never_deleted_goes_to_the_dead_letters,
                 a_long_poll_answers_when_a_message_arrives,
                 a_delayed_message_stays_out_of_sight_until_its_delay,
+                its_depth_counts_messages_by_state,
             ]
         );
     };
@@ -81,6 +82,8 @@ pub async fn a_message_never_deleted_goes_to_the_dead_letters(queue: &dyn Queue)
     );
     let dead = queue.dead_letters(10).await.unwrap();
     assert_eq!(dead.len(), 1);
+    let depth = queue.depth().await.unwrap();
+    assert_eq!((depth.visible, depth.in_flight, depth.dead), (0, 0, 1));
     assert_eq!(
         (dead[0].body.as_slice(), dead[0].receive_count),
         (b"poison".as_slice(), max_receives)
@@ -115,4 +118,29 @@ pub async fn a_delayed_message_stays_out_of_sight_until_its_delay(queue: &dyn Qu
     assert_eq!(got[0].body, b"timer");
     assert!(sent.elapsed() >= Duration::from_millis(900));
     queue.delete(&got[0].receipt).await.unwrap();
+}
+
+/// What a readiness check and the queue's gauges read: every message in one state.
+pub async fn its_depth_counts_messages_by_state(queue: &dyn Queue) {
+    assert_eq!(queue.depth().await.unwrap(), QueueDepth::default());
+    queue.send(b"one").await.unwrap();
+    queue.send(b"two").await.unwrap();
+    queue
+        .send_delayed(b"timer", Duration::from_secs(600))
+        .await
+        .unwrap();
+    let got = queue.receive(1, HIDDEN, Duration::from_secs(2)).await.unwrap();
+    assert_eq!(got.len(), 1);
+    let depth = queue.depth().await.unwrap();
+    assert_eq!(
+        (depth.visible, depth.in_flight, depth.delayed, depth.dead),
+        (1, 1, 1, 0),
+        "{depth:?}"
+    );
+    if let Some(oldest) = depth.oldest {
+        assert!(oldest < Duration::from_secs(60), "{oldest:?}");
+    }
+    queue.delete(&got[0].receipt).await.unwrap();
+    let depth = queue.depth().await.unwrap();
+    assert_eq!((depth.visible, depth.in_flight), (1, 0), "{depth:?}");
 }

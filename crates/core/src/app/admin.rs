@@ -144,6 +144,7 @@ pub async fn put_member(
         .then(|| revocation::event(&user, ports.clock.now()));
     if let Some(appended) = dir.put_member(&org, &user, &membership, revocation).await? {
         tracing::info!(user = %user, event_id = %appended.event.id, "membership revoked; open connections end");
+        crate::metrics::appended(&appended);
         super::push(ports, &appended.event).await;
     }
     Ok(membership)

@@ -96,6 +96,7 @@ pub async fn answer(
         .await?
     {
         Applied::Yes(appended) => {
+            crate::metrics::appended(&appended);
             super::push(ports, &appended.event).await;
             Some(appended.event.id)
         }

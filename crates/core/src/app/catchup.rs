@@ -67,6 +67,7 @@ pub async fn catch_up(
             (page, head, false)
         }
     };
+    crate::metrics::catch_up_read(reset);
     let next = next_cursor(&page.events, start);
     let mut data = page.events;
     data.retain(|e| rooms::visible_to(e, team));

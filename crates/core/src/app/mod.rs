@@ -9,6 +9,7 @@ pub mod availability;
 pub mod catchup;
 pub mod error;
 pub mod fanout;
+pub mod health;
 pub mod push;
 pub mod scoring;
 pub mod webhook;

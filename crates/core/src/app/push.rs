@@ -7,6 +7,7 @@
 //! not delivered to every connection is handed back (its message fails, and the queue
 //! gives it again, with every later chunk of its lane after it), never dropped.
 
+use crate::metrics::{self, Pushed};
 use crate::ports::{ConnectionEndpoint, ConnectionId, ConnectionRegistry, Posted};
 use futures_util::StreamExt;
 use pitchside_domain::push::{Action, Chunk};
@@ -15,6 +16,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
+
+const WS: metrics::Transport = metrics::Transport::WsManagement;
 
 /// How an invocation pushes.
 #[derive(Debug, Clone, Copy)]
@@ -188,26 +191,32 @@ where
                 return None;
             }
             tally.add(&tally.calls);
+            metrics::push_attempt();
             f().await
         };
         match posted {
             Posted::Sent => {
                 tally.add(&tally.delivered);
+                metrics::pushed(WS, Pushed::Delivered, 1);
                 return Some(posted);
             }
             Posted::Gone => {
                 tally.add(&tally.gone);
+                metrics::pushed(WS, Pushed::Gone, 1);
                 return Some(posted);
             }
             Posted::Failed { retry: false } => {
                 tally.add(&tally.refused);
+                metrics::pushed(WS, Pushed::Failed, 1);
                 return Some(posted);
             }
             Posted::Throttled | Posted::Failed { retry: true } => {
                 if posted == Posted::Throttled {
                     tally.add(&tally.throttled);
+                    metrics::pushed(WS, Pushed::Throttled, 1);
                 }
                 if attempt == policy.attempts {
+                    metrics::pushed(WS, Pushed::Failed, 1);
                     break;
                 }
                 // Full jitter: throttled clients spread out instead of returning together.

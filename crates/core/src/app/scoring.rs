@@ -140,6 +140,7 @@ async fn written(
     (revision, event): (u64, Event),
     state: MatchState,
 ) -> Value {
+    crate::metrics::event_appended(event.kind);
     super::push(ports, &event).await;
     let answer = card(id, &state, &event.id.to_string());
     cache.put(org, id, revision, state);
@@ -210,6 +211,7 @@ pub async fn post_ball(
         )
         .with("expectedSeq", balls + 1)),
         BallWrite::Written { revision, event } => {
+            crate::metrics::ball(false);
             Ok(written(ports, cache, &who.org, &id, (revision, event), state).await)
         }
     }
@@ -252,6 +254,7 @@ pub async fn undo(
         )
         .with("expectedSeq", balls + 1)),
         BallWrite::Written { revision, event } => {
+            crate::metrics::ball(true);
             Ok(written(ports, cache, &who.org, &id, (revision, event), state).await)
         }
     }

@@ -3,6 +3,7 @@
 
 use super::ApiError;
 use super::ErrorKind;
+use crate::metrics::{self, Source};
 use crate::ports::Ports;
 use pitchside_domain::stripe;
 use pitchside_domain::whatsapp::{SignatureError, verify_signature};
@@ -75,6 +76,37 @@ pub async fn accept(
     body: &[u8],
     request_id: Option<&str>,
 ) -> Result<String, ApiError> {
+    counted(ports, Source::Whatsapp, async {
+        verify_whatsapp(app_secret, signature, body)?;
+        enqueue(ports, WorkKind::WhatsappNotification, body, request_id).await
+    })
+    .await
+}
+
+/// Counts a webhook and its answer.
+async fn counted(
+    ports: &Ports,
+    source: Source,
+    answer: impl Future<Output = Result<String, ApiError>>,
+) -> Result<String, ApiError> {
+    metrics::webhook_received(source);
+    let started = ports.clock.now();
+    let answer = answer.await;
+    metrics::webhook_answered(
+        source,
+        match &answer {
+            Ok(_) => Ok(metrics::between(started, ports.clock.now())),
+            Err(e) => Err(e.code),
+        },
+    );
+    answer
+}
+
+fn verify_whatsapp(
+    app_secret: &[u8],
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<(), ApiError> {
     verify_signature(app_secret, signature, body).map_err(|e| {
         let code = match e {
             SignatureError::Missing | SignatureError::Malformed | SignatureError::Mismatch => {
@@ -86,7 +118,7 @@ pub async fn accept(
     if body.len() > MAX_BODY_BYTES {
         return Err(too_large(MAX_BODY_BYTES));
     }
-    enqueue(ports, WorkKind::WhatsappNotification, body, request_id).await
+    Ok(())
 }
 
 /// The largest payment webhook accepted; Stripe's events are a few kilobytes.
@@ -101,6 +133,19 @@ pub async fn accept_payment(
     body: &[u8],
     request_id: Option<&str>,
 ) -> Result<String, ApiError> {
+    counted(ports, Source::Stripe, async {
+        verify_payment(ports, secret, signature, body)?;
+        enqueue(ports, WorkKind::StripeEvent, body, request_id).await
+    })
+    .await
+}
+
+fn verify_payment(
+    ports: &Ports,
+    secret: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<(), ApiError> {
     let Some(secret) = secret else {
         return Err(ApiError::new(
             ErrorKind::Unavailable,
@@ -113,7 +158,7 @@ pub async fn accept_payment(
     if body.len() > MAX_PAYMENT_BODY_BYTES {
         return Err(too_large(MAX_PAYMENT_BODY_BYTES));
     }
-    enqueue(ports, WorkKind::StripeEvent, body, request_id).await
+    Ok(())
 }
 
 #[cfg(test)]

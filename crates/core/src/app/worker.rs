@@ -4,6 +4,7 @@
 //! dedup key, so a redelivery writes nothing new and appends nothing new.
 
 use super::ErrorKind;
+use crate::metrics::{self, WorkOutcome};
 use crate::ports::Ports;
 use crate::ports::{Appended, Applied, Player, Received, StoreError, error_chain};
 use pitchside_domain::availability::{self, Answer, Source};
@@ -55,7 +56,8 @@ pub async fn process(ports: &Ports, body: &[u8]) -> Result<Outcome, WorkError> {
         request_id = work.request_id.as_deref().unwrap_or("-"),
         kind = work.kind.as_str(),
     );
-    async {
+    let kind = work.kind.as_str();
+    let done = async {
         let raw = match body {
             Body::Inline(raw) => raw,
             Body::Aside(key) => ports.blobs.blob(&key).await?.ok_or_else(|| {
@@ -71,7 +73,21 @@ pub async fn process(ports: &Ports, body: &[u8]) -> Result<Outcome, WorkError> {
         Ok(outcome)
     }
     .instrument(span)
-    .await
+    .await;
+    metrics::work(
+        kind,
+        match &done {
+            Ok(_) => WorkOutcome::Processed,
+            Err(WorkError::Retry(_)) => WorkOutcome::Retried,
+            Err(WorkError::Permanent(_)) => WorkOutcome::Failed,
+        },
+    );
+    if let Ok(outcome) = &done
+        && outcome.events_appended > 0
+    {
+        metrics::webhook_to_append(kind, metrics::between(work.received_at, ports.clock.now()));
+    }
+    done
 }
 
 /// A lot's timer: ours, so a malformed one is a bug, not a tenant's payload to keep.
@@ -122,6 +138,7 @@ async fn emit(
 /// Counts and pushes an event appended (or found already appended) by this work.
 async fn announce(ports: &Ports, appended: &Appended, outcome: &mut Outcome) {
     let kind = appended.event.kind;
+    metrics::appended(appended);
     if appended.created {
         outcome.events_appended += 1;
     } else {

@@ -33,6 +33,7 @@ pub async fn connect(
         roles: who.roles.clone(),
     };
     register(ports, &conn, &who).await?;
+    crate::metrics::connection_opened(crate::metrics::Transport::WsManagement);
     Ok((who, conn))
 }
 
@@ -328,6 +329,7 @@ async fn send_chat(
     };
     // The message and its event in one step: history never holds one the log lacks.
     let appended = ports.chat.post_chat(&who.org, &msg, event).await?;
+    crate::metrics::appended(&appended);
     if appended.created {
         super::push(ports, &appended.event).await;
     }

@@ -33,7 +33,7 @@ pub use messages::MessageStore;
 pub use push::{ChunkQueue, ConnectionEndpoint, Posted};
 pub use pusher::{Fanout, Pusher};
 pub use quarantine::QuarantineStore;
-pub use queue::{DeadLetter, Queue, Received};
+pub use queue::{DeadLetter, Queue, QueueDepth, Received};
 pub use registry::{ConnectionId, ConnectionInfo, ConnectionRegistry, ORG_ROOM};
 pub use secrets::{SecretError, SecretStore};
 pub use tickets::{TicketGrant, TicketStore};

@@ -23,6 +23,23 @@ pub struct DeadLetter {
     pub receive_count: u32,
 }
 
+/// How many messages a queue holds, by state: what SQS's `Approximate*` attributes
+/// answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueDepth {
+    /// Waiting to be received.
+    pub visible: u64,
+    /// Received and not yet deleted, within their visibility timeout.
+    pub in_flight: u64,
+    /// Sent with a delay that has not run out (the lots' timers).
+    pub delayed: u64,
+    /// In the dead letters.
+    pub dead: u64,
+    /// How long the oldest visible message has waited, where the queue can tell (SQS
+    /// reports it to CloudWatch, as `ApproximateAgeOfOldestMessage`, not to its API).
+    pub oldest: Option<Duration>,
+}
+
 /// A durable queue with SQS's semantics: at-least-once, visibility timeout, receive
 /// count, and a dead-letter queue after a bounded number of receives.
 #[async_trait]
@@ -40,6 +57,8 @@ pub trait Queue: Send + Sync {
         wait: Duration,
     ) -> StoreResult<Vec<Received>>;
     async fn delete(&self, receipt: &str) -> StoreResult<()>;
+    /// How many messages it holds, by state (approximate on SQS, as SQS says).
+    async fn depth(&self) -> StoreResult<QueueDepth>;
     /// Oldest first.
     async fn dead_letters(&self, limit: usize) -> StoreResult<Vec<DeadLetter>>;
 }

@@ -8,6 +8,7 @@ mod availability;
 mod client;
 mod connections;
 mod events;
+mod health;
 mod matches;
 mod sse;
 mod webhook;
@@ -28,7 +29,14 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Every route: the local gateway.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Router::new())
+}
+
+/// Every route and the process's own (the gateway's `/metrics`).
+pub fn router_with(state: AppState, own: Router<AppState>) -> Router {
     let routes = Router::new()
+        .merge(own)
+        .route("/readyz", get(health::readyz))
         .merge(webhook_routes())
         .merge(api_routes())
         .merge(sse_routes())
@@ -70,7 +78,7 @@ fn webhook_routes() -> Router<AppState> {
 
 fn api_routes() -> Router<AppState> {
     Router::new()
-        .route("/healthz", get(healthz))
+        .route("/healthz", get(health::healthz))
         .route("/client/pitchside.js", get(client::script))
         .route("/auth/ticket", post(auth::ticket))
         .route("/events/catch-up", get(events::catch_up))
@@ -153,10 +161,6 @@ fn finish(routes: Router<AppState>, state: AppState) -> Router {
 
 /// The header that carries the request id (set from the Lambda request id on AWS).
 pub const REQUEST_ID_HEADER: HeaderName = REQUEST_ID;
-
-async fn healthz() -> Json<serde_json::Value> {
-    Json(serde_json::json!({"status": "ok"}))
-}
 
 /// Puts the organization on the request's log lines.
 pub fn record_org(org: &pitchside_domain::ids::OrganizationId) {

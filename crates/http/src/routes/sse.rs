@@ -14,6 +14,7 @@ use pitchside_core::clock::Clock;
 use pitchside_core::live::Frame;
 use pitchside_core::ports::{EventLog, StreamLeases};
 use pitchside_domain::auth::Principal;
+use pitchside_core::metrics::{self, Pushed, Transport};
 use pitchside_domain::catchup::{must_reset, resume_point};
 use pitchside_domain::event::{Event, EventId};
 use pitchside_domain::ids::{OrganizationId, UserId};
@@ -84,6 +85,7 @@ pub async fn events(
         // A new follower starts at the head: it loaded its state just before.
         None => bounds.head,
         Some(after) => {
+            metrics::resumed(must_reset(after, bounds));
             if must_reset(after, bounds) {
                 let reset =
                     Event::stream_reset(who.org.clone(), bounds.head, state.ports.clock.now());
@@ -99,6 +101,7 @@ pub async fn events(
     let mut heartbeat = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stream = Stream {
+        _counted: metrics::Connection::open(Transport::Sse),
         stopping: state.shutdown.watch(),
         log: state.ports.log.clone(),
         clock: state.ports.clock.clone(),
@@ -239,6 +242,7 @@ struct Stream {
     filter: Filter,
     heartbeat: Interval,
     stopping: Stopping,
+    _counted: metrics::Connection,
 }
 
 impl Stream {
@@ -284,11 +288,13 @@ impl Stream {
                                 frame.match_id.as_deref(),
                                 frame.private_to.as_ref(),
                             ) {
+                                metrics::pushed(Transport::Sse, Pushed::Delivered, 1);
                                 return Some((Ok(frame.sse.clone()), self));
                             }
                         }
                         Err(RecvError::Lagged(missed)) => {
                             // Too slow: cut off; the client resumes from its last id.
+                            metrics::cut_off(Transport::Sse);
                             tracing::info!(org = %self.org, missed, "sse subscriber fell behind; closing");
                             return None;
                         }

@@ -2,6 +2,7 @@
 //! valid token (or ticket) and membership; the organization comes from it and nothing
 //! the client sends can change it.
 
+use pitchside_core::metrics::{self, Pushed, Transport};
 use super::HttpError;
 use crate::extract::principal;
 use crate::sockets::Outgoing;
@@ -68,6 +69,7 @@ pub async fn upgrade(
 }
 
 async fn session(state: AppState, who: Principal, socket: WebSocket, stopping: Stopping) {
+    let _counted = metrics::Connection::open(Transport::Ws);
     let conn = ConnectionInfo {
         id: ConnectionId(hex::encode(uuid::Uuid::new_v4().into_bytes())),
         org: who.org.clone(),
@@ -151,6 +153,7 @@ impl Source {
     /// The next frame for `conn`, in `rooms`.
     async fn next(&mut self, conn: &ConnectionInfo, rooms: &HashSet<String>) -> Next {
         let too_slow = || {
+            metrics::cut_off(Transport::Ws);
             Next::Close(CloseFrame {
                 code: CLOSE_TOO_SLOW,
                 reason: Utf8Bytes::from_static("too slow: reconnect and catch up"),
@@ -166,7 +169,10 @@ impl Source {
                     }
                     Ok(frame) if frame.kind.reaches_clients() && rooms.contains(&frame.room) => {
                         match Utf8Bytes::try_from(frame.json.clone()) {
-                            Ok(text) => return Next::Text(text),
+                            Ok(text) => {
+                                metrics::pushed(Transport::Ws, Pushed::Delivered, 1);
+                                return Next::Text(text);
+                            }
                             Err(_) => continue,
                         }
                     }

@@ -177,7 +177,13 @@ pub async fn place_bid(
     )
     .await
     {
-        Ok(c) => Ok(lot_state(id, &c.auction)),
-        Err(r) => Err((r.error, r.auction.map(|a| lot_state(id, &a)))),
+        Ok(c) => {
+            crate::metrics::bid(Ok(()));
+            Ok(lot_state(id, &c.auction))
+        }
+        Err(r) => {
+            crate::metrics::bid(Err(r.error.code));
+            Err((r.error, r.auction.map(|a| lot_state(id, &a))))
+        }
     }
 }

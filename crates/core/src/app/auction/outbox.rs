@@ -242,6 +242,7 @@ async fn flush(
                 },
             )
             .await?;
+        crate::metrics::appended(&appended);
         if appended.created {
             crate::app::push(ports, &appended.event).await;
         }
