@@ -165,6 +165,14 @@ impl RuntimeApi {
             })
     }
 
+    /// `spawn`, with the function's stdout (where its metrics go) piped to the caller.
+    pub fn spawn_with_stdout(&self, binary: &str, env: &[(String, String)]) -> Result<Child> {
+        self.command(binary, env, Stdio::inherit())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("spawning {binary}"))
+    }
+
     /// Runs a function that is expected to stop during its start: its exit status and
     /// what it wrote to stderr.
     pub async fn run_to_exit(

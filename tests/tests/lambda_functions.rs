@@ -208,6 +208,116 @@ async fn webhook_answers_http_api_events_and_queues_only_signed_bodies() {
     );
 }
 
+/// The webhook function's log carries CloudWatch Embedded Metric Format documents:
+/// the directive with the namespace, dimensions and units, and the values of exactly
+/// the invocations made.
+#[tokio::test]
+async fn webhook_writes_its_metrics_as_embedded_metric_format() {
+    use tokio::io::AsyncBufReadExt;
+    let f = fixture().await;
+    let api = RuntimeApi::start().await.unwrap();
+    let mut function = api
+        .spawn_with_stdout("webhook", &f.vars("webhook"))
+        .unwrap();
+    let forged = api
+        .invoke(sample("webhook-forged.json"))
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(forged["statusCode"], 401, "{forged}");
+    let posted = api
+        .invoke(sample("webhook-post.json"))
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(posted["statusCode"], 200, "{posted}");
+
+    // Each metric's value by its name and dimensions, summed over the documents.
+    type Seen = std::collections::BTreeMap<(String, Vec<(String, String)>), f64>;
+    let mut seen = Seen::new();
+    let mut units = std::collections::BTreeMap::new();
+    let mut lines = tokio::io::BufReader::new(function.stdout.take().unwrap()).lines();
+    let wanted = |seen: &Seen| {
+        seen.keys()
+            .any(|(name, _)| name == "pitchside_webhooks_acknowledged_total")
+    };
+    while !wanted(&seen) {
+        let line = tokio::time::timeout(PATIENCE, lines.next_line())
+            .await
+            .expect("the function writes its metrics after each invocation")
+            .unwrap()
+            .expect("the function is running");
+        let Ok(doc) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let Some(directive) = doc["_aws"]["CloudWatchMetrics"].as_array() else {
+            continue;
+        };
+        assert!(doc["_aws"]["Timestamp"].as_u64().is_some(), "{doc}");
+        for d in directive {
+            assert_eq!(d["Namespace"], "Pitchside", "{doc}");
+            let dims = d["Dimensions"][0].as_array().unwrap();
+            let dims: Vec<(String, String)> = dims
+                .iter()
+                .map(|k| {
+                    let k = k.as_str().unwrap();
+                    (k.to_string(), doc[k].as_str().unwrap().to_string())
+                })
+                .collect();
+            assert!(
+                dims.contains(&("function".into(), "webhook".into())),
+                "{doc}"
+            );
+            for m in d["Metrics"].as_array().unwrap() {
+                let name = m["Name"].as_str().unwrap().to_string();
+                units.insert(name.clone(), m["Unit"].clone());
+                let value = match &doc[&name] {
+                    Value::Array(values) => values.len() as f64,
+                    v => v.as_f64().unwrap(),
+                };
+                let mut dims = dims.clone();
+                dims.sort();
+                *seen.entry((name, dims)).or_default() += value;
+            }
+        }
+    }
+    let get = |name: &str, extra: &[(&str, &str)]| {
+        let mut dims: Vec<(String, String)> = [("function", "webhook")]
+            .iter()
+            .chain(extra)
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        dims.sort();
+        seen.get(&(name.to_string(), dims)).copied().unwrap_or(0.0)
+    };
+    let wa = [("source", "whatsapp")];
+    assert_eq!(
+        get("pitchside_webhooks_received_total", &wa),
+        2.0,
+        "{seen:?}"
+    );
+    assert_eq!(
+        get("pitchside_webhooks_acknowledged_total", &wa),
+        1.0,
+        "{seen:?}"
+    );
+    assert_eq!(
+        get(
+            "pitchside_webhooks_refused_total",
+            &[("source", "whatsapp"), ("reason", "bad_signature")]
+        ),
+        1.0,
+        "{seen:?}"
+    );
+    assert_eq!(
+        get("pitchside_webhook_ack_seconds", &wa),
+        1.0,
+        "one sample: {seen:?}"
+    );
+    assert_eq!(units["pitchside_webhooks_received_total"], "Count");
+    assert_eq!(units["pitchside_webhook_ack_seconds"], "Seconds");
+}
+
 #[tokio::test]
 async fn worker_reports_the_bad_record_and_processes_the_good_one() {
     let f = fixture().await;

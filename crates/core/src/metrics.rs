@@ -1,7 +1,6 @@
 //! Every metric Pitchside records, named once. Handlers and adapters call the functions
 //! here; what carries them is the process's recorder: Prometheus in the local gateway,
-//! CloudWatch's Embedded Metric Format in a Lambda, nothing at all where none is
-//! installed (the facade's calls are then no-ops).
+//! nothing at all where none is installed (the facade's calls are then no-ops).
 //!
 //! No metric carries the organization: tenants are unbounded, and a label per tenant
 //! would multiply every series (and, on CloudWatch, every custom metric's bill) by the
@@ -260,8 +259,7 @@ pub fn queue_depth(depth: &crate::ports::QueueDepth) {
     ] {
         metrics::gauge!(QUEUE_MESSAGES, "state" => state).set(n as f64);
     }
-    metrics::gauge!(QUEUE_OLDEST_AGE_SECONDS)
-        .set(depth.oldest.unwrap_or_default().as_secs_f64());
+    metrics::gauge!(QUEUE_OLDEST_AGE_SECONDS).set(depth.oldest.unwrap_or_default().as_secs_f64());
 }
 
 pub fn dead_lettered(n: u64) {
@@ -349,7 +347,8 @@ fn push_counters() -> &'static [[Counter; 4]; 3] {
     static COUNTERS: OnceLock<[[Counter; 4]; 3]> = OnceLock::new();
     COUNTERS.get_or_init(|| {
         Transport::ALL.map(|t| {
-            Pushed::ALL.map(|p| counter!(PUSHES, "transport" => t.as_str(), "outcome" => p.as_str()))
+            Pushed::ALL
+                .map(|p| counter!(PUSHES, "transport" => t.as_str(), "outcome" => p.as_str()))
         })
     })
 }
@@ -414,4 +413,17 @@ pub fn ball(undone: bool) {
 /// The time from `from` to `to`, none when the clock went back.
 pub fn between(from: chrono::DateTime<chrono::Utc>, to: chrono::DateTime<chrono::Utc>) -> Duration {
     (to - from).to_std().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    /// The operators' table lists every metric, with its type.
+    #[test]
+    fn the_operations_doc_lists_every_metric() {
+        let doc = include_str!("../../../docs/OPERATIONS.md");
+        for &(name, kind, _, _) in super::ALL {
+            let row = format!("| `{name}` | {} |", kind.as_str());
+            assert!(doc.contains(&row), "docs/OPERATIONS.md lacks the row {row}");
+        }
+    }
 }

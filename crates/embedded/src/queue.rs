@@ -214,16 +214,17 @@ impl Queue for SqliteQueue {
                     )
                     .map_err(unavailable)?;
                 let dead = tx
-                    .query_row("SELECT count(*) FROM dead_letters", [], |r| r.get::<_, u64>(0))
+                    .query_row("SELECT count(*) FROM dead_letters", [], |r| {
+                        r.get::<_, u64>(0)
+                    })
                     .map_err(unavailable)?;
                 Ok(QueueDepth {
                     visible,
                     in_flight,
                     delayed,
                     dead,
-                    oldest: oldest.map(|t| {
-                        Duration::from_millis(u64::try_from(now - t).unwrap_or_default())
-                    }),
+                    oldest: oldest
+                        .map(|t| Duration::from_millis(u64::try_from(now - t).unwrap_or_default())),
                 })
             })
             .await

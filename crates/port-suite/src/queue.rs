@@ -129,7 +129,10 @@ pub async fn its_depth_counts_messages_by_state(queue: &dyn Queue) {
         .send_delayed(b"timer", Duration::from_secs(600))
         .await
         .unwrap();
-    let got = queue.receive(1, HIDDEN, Duration::from_secs(2)).await.unwrap();
+    let got = queue
+        .receive(1, HIDDEN, Duration::from_secs(2))
+        .await
+        .unwrap();
     assert_eq!(got.len(), 1);
     let depth = queue.depth().await.unwrap();
     assert_eq!(

@@ -1,5 +1,6 @@
 //! What every Lambda function starts from: JSON logs, the settings (the same variables
-//! as the local gateway), and the AWS ports. The functions themselves are in `bin/`.
+//! as the local gateway), the metrics, and the AWS ports. The functions themselves are
+//! in `bin/`.
 
 use anyhow::{Context, Result, bail};
 use pitchside_core::app::authn::Authenticator;
@@ -15,7 +16,8 @@ pub use pitchside_http::logging;
 
 pub use pitchside_core::config::wanted_by as wants;
 
-/// The settings, which must name the AWS backend, with the secrets in `wanted`.
+/// The settings, which must name the AWS backend, with the secrets in `wanted`; and,
+/// unless they turn them off, the metrics recorder installed.
 pub fn settings(wanted: &[SecretName]) -> Result<Settings> {
     let s =
         Settings::wanting(|k| std::env::var(k).ok(), wanted).context("invalid configuration")?;
@@ -25,7 +27,48 @@ pub fn settings(wanted: &[SecretName]) -> Result<Settings> {
             config::BACKEND
         );
     }
+    if s.metrics {
+        install_metrics().context("installing the metrics recorder")?;
+    }
     Ok(s)
+}
+
+/// The namespace of every function's metrics in CloudWatch.
+pub const METRICS_NAMESPACE: &str = "Pitchside";
+
+static METRICS: std::sync::OnceLock<&'static metrics_cloudwatch_embedded::Collector> =
+    std::sync::OnceLock::new();
+
+/// Records the metrics as CloudWatch's Embedded Metric Format: one JSON document on
+/// stdout (the function's log stream) per invocation, which CloudWatch turns into
+/// metrics under [`METRICS_NAMESPACE`], with the function's name as a dimension.
+fn install_metrics() -> Result<()> {
+    let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "local".into());
+    let collector = metrics_cloudwatch_embedded::Builder::new()
+        .cloudwatch_namespace(METRICS_NAMESPACE)
+        .with_dimension("function", function)
+        .init()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    pitchside_core::metrics::describe();
+    let _ = METRICS.set(collector);
+    Ok(())
+}
+
+/// Writes what this invocation recorded, once it is done: Lambda may freeze the
+/// process as soon as it has answered, so nothing waits for a timer.
+pub fn flush_metrics() {
+    if let Some(collector) = METRICS.get()
+        && let Err(e) = collector.flush(std::io::stdout().lock())
+    {
+        tracing::warn!(error = %e, "cannot write the invocation's metrics");
+    }
+}
+
+/// Runs one invocation, then writes its metrics.
+pub async fn metered<T>(invocation: impl std::future::Future<Output = T>) -> T {
+    let out = invocation.await;
+    flush_metrics();
+    out
 }
 
 /// The AWS ports. No function but `push` posts to WebSocket connections (and `ws` its
@@ -111,7 +154,9 @@ pub async fn serve_http(
 ) -> Result<(), lambda_http::Error> {
     logging::init();
     let state = http_state(wanted).await?;
+    // A streamed response's own metrics are written with the next invocation's.
     let app = tower::ServiceBuilder::new()
+        .map_future(metered)
         .map_request(with_lambda_request_id)
         .service(routes(state));
     if streaming {

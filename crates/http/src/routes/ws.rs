@@ -2,7 +2,6 @@
 //! valid token (or ticket) and membership; the organization comes from it and nothing
 //! the client sends can change it.
 
-use pitchside_core::metrics::{self, Pushed, Transport};
 use super::HttpError;
 use crate::extract::principal;
 use crate::sockets::Outgoing;
@@ -13,6 +12,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use pitchside_core::app::{self, ErrorKind, ws::RoomChange};
 use pitchside_core::live::Frame;
+use pitchside_core::metrics::{self, Pushed, Transport};
 use pitchside_core::ports::{ConnectionId, ConnectionInfo};
 use pitchside_domain::auth::Principal;
 use pitchside_domain::revocation;

@@ -50,7 +50,7 @@ async fn main() -> Result<(), Error> {
     let queue = pitchside_lambdas::push_queue(&settings, &sdk)?;
     let (ports, queue) = (&ports, &queue);
     lambda_runtime::run(service_fn(move |event| async move {
-        handle(ports, queue, event).await
+        pitchside_lambdas::metered(handle(ports, queue, event)).await
     }))
     .await
 }

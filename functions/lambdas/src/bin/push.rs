@@ -106,7 +106,7 @@ async fn main() -> Result<(), Error> {
     };
     let function = &function;
     lambda_runtime::run(service_fn(move |event| async move {
-        function.handle(event).await
+        pitchside_lambdas::metered(function.handle(event)).await
     }))
     .await
 }

@@ -38,7 +38,7 @@ async fn main() -> Result<(), Error> {
     let ports = pitchside_lambdas::ports(&settings, &pitchside_aws::sdk_config().await);
     let ports = &ports;
     lambda_runtime::run(service_fn(move |event| async move {
-        handle(ports, event).await
+        pitchside_lambdas::metered(handle(ports, event)).await
     }))
     .await
 }

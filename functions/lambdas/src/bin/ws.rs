@@ -194,7 +194,7 @@ async fn main() -> Result<(), Error> {
     });
     lambda_runtime::run(service_fn(move |event| {
         let f = function.clone();
-        async move { f.handle(event).await }
+        async move { pitchside_lambdas::metered(f.handle(event)).await }
     }))
     .await
 }
