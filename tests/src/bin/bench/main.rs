@@ -1341,6 +1341,13 @@ async fn main() -> Result<()> {
         .ok()
         .filter(|d| !d.is_empty());
     let server_cpu = pinned.then_some("0");
+    // `BENCH_METRICS=off` runs every gateway without its recorder, so a pair of runs
+    // shows what recording the metrics costs.
+    let metrics: &'static str = match std::env::var("BENCH_METRICS").as_deref() {
+        Err(_) | Ok("on") => "on",
+        Ok("off") => "off",
+        Ok(other) => bail!("BENCH_METRICS must be on or off, not {other:?}"),
+    };
 
     let gateway = |dir: std::path::PathBuf| async move {
         Gateway::start_on(
@@ -1348,6 +1355,7 @@ async fn main() -> Result<()> {
             &dir,
             &[
                 ("RUST_LOG", "error"),
+                ("PITCHSIDE_METRICS", metrics),
                 ("PITCHSIDE_SUBSCRIBER_BUFFER", "1024"),
                 // The race measures the server, not the per-connection politeness limit.
                 ("PITCHSIDE_WS_RATE", "10000"),
@@ -1544,7 +1552,7 @@ async fn main() -> Result<()> {
     println!("\n(total {:.1} s)", started.elapsed().as_secs_f64());
     let json = json!({
         "pushPath": push,
-        "cpus": cpus, "pinned": pinned,
+        "cpus": cpus, "pinned": pinned, "metrics": metrics,
         "scoring": {"p50": score.p50, "p99": score.p99, "max": score.max, "n": score.n},
         "fanout": rounds.iter().chain(&seed_rounds).map(|f| json!({
             "server": f.server, "ackP99": f.ack.p99, "rssAfterPerConnKiB": f.rss_after_per_conn_kib,
