@@ -155,7 +155,17 @@ impl RuntimeApi {
     /// Starts a function binary against this API, with `env` (plus what the runtime
     /// client requires of the Lambda environment).
     pub fn spawn(&self, binary: &str, env: &[(String, String)]) -> Result<Child> {
+        self.launch(binary, env, Stdio::inherit())
+    }
+
+    /// `spawn`, with the function's stdout (where its metrics go) piped to the caller.
+    pub fn spawn_with_stdout(&self, binary: &str, env: &[(String, String)]) -> Result<Child> {
+        self.launch(binary, env, Stdio::piped())
+    }
+
+    fn launch(&self, binary: &str, env: &[(String, String)], stdout: Stdio) -> Result<Child> {
         self.command(binary, env, Stdio::inherit())
+            .stdout(stdout)
             .spawn()
             .with_context(|| {
                 format!(
@@ -163,14 +173,6 @@ impl RuntimeApi {
                     FsPath::new(&crate::lambda_binary(binary)).display()
                 )
             })
-    }
-
-    /// `spawn`, with the function's stdout (where its metrics go) piped to the caller.
-    pub fn spawn_with_stdout(&self, binary: &str, env: &[(String, String)]) -> Result<Child> {
-        self.command(binary, env, Stdio::inherit())
-            .stdout(Stdio::piped())
-            .spawn()
-            .with_context(|| format!("spawning {binary}"))
     }
 
     /// Runs a function that is expected to stop during its start: its exit status and

@@ -163,26 +163,23 @@ async fn a_function_whose_secret_cannot_be_read_does_not_start_and_names_it() {
     }
 }
 
+/// Invokes the function with an HTTP API event and checks the status it answered.
+async fn answered(api: &RuntimeApi, event: Value, status: u16) -> Value {
+    let answer = api.invoke(event).json().await.unwrap();
+    assert_eq!(answer["statusCode"], status, "{answer}");
+    answer
+}
+
 #[tokio::test]
 async fn webhook_answers_http_api_events_and_queues_only_signed_bodies() {
     let f = fixture().await;
     let api = RuntimeApi::start().await.unwrap();
     let _fn = api.spawn("webhook", &f.vars("webhook")).unwrap();
 
-    let verify = api
-        .invoke(sample("webhook-verify.json"))
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(verify["statusCode"], 200, "{verify}");
+    let verify = answered(&api, sample("webhook-verify.json"), 200).await;
     assert_eq!(verify["body"], "1158201444");
 
-    let forged = api
-        .invoke(sample("webhook-forged.json"))
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(forged["statusCode"], 401, "{forged}");
+    answered(&api, sample("webhook-forged.json"), 401).await;
     let queue = f.queue().await;
     assert!(
         queue
@@ -193,8 +190,7 @@ async fn webhook_answers_http_api_events_and_queues_only_signed_bodies() {
     );
 
     let event = sample("webhook-post.json");
-    let posted = api.invoke(event.clone()).json().await.unwrap();
-    assert_eq!(posted["statusCode"], 200, "{posted}");
+    answered(&api, event.clone(), 200).await;
     let got = queue
         .receive(10, Duration::from_secs(30), Duration::ZERO)
         .await
@@ -219,18 +215,8 @@ async fn webhook_writes_its_metrics_as_embedded_metric_format() {
     let mut function = api
         .spawn_with_stdout("webhook", &f.vars("webhook"))
         .unwrap();
-    let forged = api
-        .invoke(sample("webhook-forged.json"))
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(forged["statusCode"], 401, "{forged}");
-    let posted = api
-        .invoke(sample("webhook-post.json"))
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(posted["statusCode"], 200, "{posted}");
+    answered(&api, sample("webhook-forged.json"), 401).await;
+    answered(&api, sample("webhook-post.json"), 200).await;
 
     // Each metric's value by its name and dimensions, summed over the documents.
     type Seen = std::collections::BTreeMap<(String, Vec<(String, String)>), f64>;
